@@ -1,0 +1,59 @@
+//! # `course_lib`: the simulation primitives behind the distributed-systems course
+//!
+//! Every notebook in `notebooks/` starts with
+//!
+//! ```text
+//! :dep course_lib = { path = "../course_lib" }
+//! use course_lib::prelude::*;
+//! ```
+//!
+//! and then calls into this crate: the logic lives here, tested; a notebook cell varies a
+//! parameter and shows the result.
+//!
+//! ## Layout
+//!
+//! | module | course topic | notebooks |
+//! |---|---|---|
+//! | [`error`] | what a caller can get wrong, and the message that says so | all |
+//! | [`rng`] | seeded, portable randomness: same seed, same numbers, everywhere | all |
+//! | [`dist`] | latency and delay distributions (constant … Pareto, mixtures, empirical) | 01, 03, 13 |
+//! | [`sim`] | the deterministic discrete-event simulator: nodes, network, faults, traces | 01 onwards |
+//! | [`detector`] | "slow or dead?": timeout failure detectors on heavy-tailed delays | 01 |
+//! | [`latency`] | the latency ladder and the tail-at-scale arithmetic | 01 |
+//! | [`plot`] | SVG figures that render inline in JupyterLab and save to files | all |
+//! | [`table`] | small HTML tables for results | all |
+//! | [`grade`] | exercise checks that print a pass/fail line and never abort a notebook | all |
+//! | `frames` (feature `frames`) | polars data frames loaded from `data/`, shown as HTML | 04 |
+//!
+//! ## Principles
+//! * **Protocols are pure state machines.** A [`sim::Node`] reacts to one input (a message,
+//!   a timer, a client request) and records effects (messages to send, timers to set,
+//!   responses); the simulator delivers them. No sockets, no clocks, no global randomness.
+//! * **One seed at the top.** Randomness flows from a [`rng::SimRng`] built from a seed.
+//!   Same seed → identical trace, on any machine.
+//! * **The network is data.** Delays, loss, duplication, reordering and partitions are
+//!   values ([`sim::Network`], [`sim::FaultSchedule`]) you can print and vary.
+//! * **Results are plain data; plotting is a separate layer** ([`plot`]).
+//! * **Bad parameters are errors, not panics** ([`error::Error`]).
+#![warn(missing_docs)]
+
+pub mod detector;
+pub mod dist;
+pub mod error;
+pub mod grade;
+pub mod latency;
+pub mod plot;
+pub mod rng;
+pub mod sim;
+pub mod table;
+
+#[cfg(feature = "frames")]
+pub mod frames;
+
+pub use error::{Error, Result};
+
+/// Everything a notebook needs, for `use course_lib::prelude::*;`.
+pub mod prelude {
+    pub use crate::error::{Error, Result};
+    pub use crate::rng::SimRng;
+}
