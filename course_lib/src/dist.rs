@@ -170,6 +170,9 @@ pub struct Mixture {
     /// Running sums of the weights; the last positive-weight entry and all after it are
     /// exactly 1.0, so a uniform draw in `[0, 1)` always finds a component of positive weight.
     cumulative: Vec<f64>,
+    /// The floating-point sum of the normalised weights in component order (1 up to
+    /// rounding). The CDF divides by it, so that F(+∞) is exactly 1.
+    weight_sum: f64,
 }
 
 /// An empirical distribution: a sample of measured delays, resampled uniformly at random.
@@ -357,7 +360,8 @@ impl Mixture {
                 }
             })
             .collect();
-        Ok(Mixture { components, cumulative })
+        let weight_sum = components.iter().filter(|c| c.0 > 0.0).map(|c| c.0).sum();
+        Ok(Mixture { components, cumulative, weight_sum })
     }
 
     /// The `(weight, distribution)` components, weights normalised to sum to 1.
@@ -370,9 +374,9 @@ impl Mixture {
         self.components.iter().filter(|c| c.0 > 0.0)
     }
 
-    /// Σ wᵢ Fᵢ(x) over the components.
+    /// Σ wᵢ Fᵢ(x) over the components (divided by the rounded Σ wᵢ, so F(+∞) = 1 exactly).
     fn cdf(&self, x: f64) -> f64 {
-        self.active().map(|(w, d)| w * d.cdf(x)).sum::<f64>().min(1.0)
+        (self.active().map(|(w, d)| w * d.cdf(x)).sum::<f64>() / self.weight_sum).min(1.0)
     }
 
     #[inline]
@@ -454,7 +458,7 @@ impl Empirical {
             .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'));
         let Some((header_line, header)) = lines.next() else {
             return Err(Error::empty(
-                format!("{source_name}"),
+                source_name,
                 format!("expected a header row naming the column `{column}`"),
             ));
         };
@@ -876,8 +880,11 @@ fn num(x: f64) -> String {
         }
     };
     if (-4..6).contains(&exp) {
+        // `rounded` has at most 4 significant digits, so printing it with enough decimals
+        // shows exactly those digits.
+        let rounded: f64 = sci.parse().expect("`{:e}` output parses back");
         let decimals = (3 - exp).max(0) as usize;
-        trim(format!("{x:.decimals$}"))
+        trim(format!("{rounded:.decimals$}"))
     } else {
         format!("{}e{exp}", trim(mantissa.to_string()))
     }
@@ -983,6 +990,704 @@ mod repr {
             };
             d.check()?;
             Ok(d)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn close(got: f64, want: f64, rel: f64) -> bool {
+        got == want || (got - want).abs() <= rel * want.abs().max(f64::MIN_POSITIVE)
+    }
+
+    #[track_caller]
+    fn assert_close(got: f64, want: f64, rel: f64) {
+        assert!(close(got, want, rel), "got {got:e}, want {want:e} (relative tolerance {rel:e})");
+    }
+
+    /// A parametric distribution of every kind, and mixtures, for the round-trip tests.
+    fn zoo() -> Vec<Dist> {
+        vec![
+            Dist::uniform(2.0, 7.0).unwrap(),
+            Dist::exponential(0.5).unwrap(),
+            Dist::normal(10.0, 3.0).unwrap(),
+            Dist::lognormal(0.3, 1.2).unwrap(),
+            Dist::pareto(1.5, 1.2).unwrap(),
+            Dist::pareto(0.2, 4.0).unwrap(),
+            Dist::mixture(vec![
+                (0.9, Dist::exponential_mean(1.0).unwrap()),
+                (0.1, Dist::pareto(10.0, 1.5).unwrap()),
+            ])
+            .unwrap(),
+            Dist::mixture(vec![
+                (1.0, Dist::normal(5.0, 1.0).unwrap()),
+                (2.0, Dist::lognormal(2.0, 0.5).unwrap()),
+                (0.5, Dist::uniform(0.0, 30.0).unwrap()),
+            ])
+            .unwrap(),
+        ]
+    }
+
+    const PS: [f64; 13] =
+        [1e-9, 1e-6, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 0.999_999, 1.0 - 1e-9];
+
+    // ---- closed forms against the published formulas ------------------------------------
+
+    #[test]
+    fn exponential_matches_textbook_formulas() {
+        let rate = 0.25;
+        let d = Dist::exponential(rate).unwrap();
+        for p in PS {
+            // Q(p) = −ln(1 − p)/λ, computed here with std's ln as an independent reference.
+            // (ln_1p(−p) is ln(1 − p) without the cancellation in 1 − p for tiny p.)
+            assert_close(d.quantile(p).unwrap(), -(-p).ln_1p() / rate, 1e-14);
+        }
+        for x in [0.1, 1.0, 4.0, 30.0] {
+            assert_close(d.cdf(x), 1.0 - (-rate * x).exp(), 1e-14);
+        }
+        assert_eq!(d.mean(), Some(4.0));
+        assert_eq!(d.variance(), Some(16.0));
+        assert_close(d.median(), std::f64::consts::LN_2 / rate, 1e-15);
+        assert_eq!(Dist::exponential_mean(2.0).unwrap(), Dist::Exponential { rate: 0.5 });
+        assert_eq!(d.cdf(-1.0), 0.0);
+        assert_eq!(d.quantile(0.0).unwrap(), 0.0);
+        assert_eq!(d.quantile(1.0).unwrap(), f64::INFINITY);
+    }
+
+    #[test]
+    fn pareto_matches_textbook_formulas() {
+        // Mean α x_m / (α − 1) for α > 1; variance x_m² α / ((α − 1)² (α − 2)) for α > 2.
+        let d = Dist::pareto(2.0, 3.0).unwrap();
+        assert_close(d.mean().unwrap(), 3.0 * 2.0 / 2.0, 1e-15);
+        assert_close(d.variance().unwrap(), 4.0 * 3.0 / (4.0 * 1.0), 1e-15);
+        // Q(p) = x_m (1 − p)^(−1/α): the p99 of Pareto(1, 2) is 10.
+        assert_close(Dist::pareto(1.0, 2.0).unwrap().quantile(0.99).unwrap(), 10.0, 1e-12);
+        assert_close(d.cdf(4.0), 1.0 - (2.0f64 / 4.0).powi(3), 1e-15);
+        assert_eq!(d.cdf(2.0), 0.0);
+        assert_eq!(d.cdf(1.0), 0.0);
+        assert_eq!(d.min_value(), 2.0);
+        assert_eq!(d.quantile(1.0).unwrap(), f64::INFINITY);
+        // Heavy tails: no mean for α ≤ 1, no variance for α ≤ 2.
+        for shape in [0.5, 1.0] {
+            assert_eq!(Dist::pareto(1.0, shape).unwrap().mean(), None, "α = {shape}");
+        }
+        for shape in [0.5, 1.5, 2.0] {
+            assert_eq!(Dist::pareto(1.0, shape).unwrap().variance(), None, "α = {shape}");
+        }
+        assert!(Dist::pareto(1.0, 1.5).unwrap().mean().is_some());
+    }
+
+    #[test]
+    fn lognormal_matches_textbook_formulas() {
+        let (mu, sigma) = (1.3, 0.7);
+        let d = Dist::lognormal(mu, sigma).unwrap();
+        assert_close(d.median(), mu.exp(), 1e-14);
+        assert_close(d.mean().unwrap(), (mu + sigma * sigma / 2.0).exp(), 1e-14);
+        let var = ((sigma * sigma).exp() - 1.0) * (2.0 * mu + sigma * sigma).exp();
+        assert_close(d.variance().unwrap(), var, 1e-13);
+        assert_eq!(d.cdf(0.0), 0.0);
+        assert_eq!(d.cdf(-3.0), 0.0);
+        assert_eq!(d.quantile(0.0).unwrap(), 0.0);
+        assert_eq!(d.quantile(1.0).unwrap(), f64::INFINITY);
+
+        let d = Dist::lognormal_from_median_p99(2.0, 50.0).unwrap();
+        assert_close(d.median(), 2.0, 1e-14);
+        assert_close(d.quantile(0.99).unwrap(), 50.0, 1e-12);
+        // median == p99 is the degenerate (constant) log-normal.
+        let flat = Dist::lognormal_from_median_p99(3.0, 3.0).unwrap();
+        assert!(matches!(flat, Dist::LogNormal { sigma: 0.0, .. }));
+        assert_close(flat.quantile(0.9).unwrap(), 3.0, 1e-15);
+        assert_eq!(flat.cdf(2.9), 0.0);
+        assert_eq!(flat.cdf(3.1), 1.0);
+    }
+
+    #[test]
+    fn normal_matches_published_values() {
+        let z = Dist::normal(0.0, 1.0).unwrap();
+        // Φ⁻¹(0.975) and Φ⁻¹(0.99) to 16 digits (Abramowitz & Stegun 26.2; NIST DLMF 7.17).
+        assert!((z.quantile(0.975).unwrap() - 1.959_963_984_540_054).abs() < 1e-9);
+        assert!((z.quantile(0.99).unwrap() - Z_99).abs() < 1e-9);
+        assert!((z.cdf(1.959_963_984_540_054) - 0.975).abs() < 1e-12);
+        assert_eq!(z.cdf(0.0), 0.5);
+        assert_eq!(z.median(), 0.0);
+        assert_eq!(z.quantile(0.0).unwrap(), f64::NEG_INFINITY);
+        assert_eq!(z.quantile(1.0).unwrap(), f64::INFINITY);
+        let d = Dist::normal(10.0, 2.0).unwrap();
+        assert_close(d.quantile(0.975).unwrap(), 10.0 + 2.0 * 1.959_963_984_540_054, 1e-12);
+        assert_eq!((d.mean(), d.variance(), d.sd()), (Some(10.0), Some(4.0), Some(2.0)));
+        // sd = 0 is a point mass.
+        let point = Dist::normal(4.0, 0.0).unwrap();
+        assert_eq!((point.cdf(3.99), point.cdf(4.0)), (0.0, 1.0));
+        assert_eq!(point.quantile(0.3).unwrap(), 4.0);
+    }
+
+    #[test]
+    fn uniform_and_constant_closed_forms() {
+        let u = Dist::uniform(2.0, 6.0).unwrap();
+        assert_eq!((u.mean(), u.variance()), (Some(4.0), Some(16.0 / 12.0)));
+        assert_eq!((u.cdf(1.0), u.cdf(3.0), u.cdf(6.0), u.cdf(9.0)), (0.0, 0.25, 1.0, 1.0));
+        assert_eq!(u.quantile(0.75).unwrap(), 5.0);
+        assert_eq!((u.min_value(), u.max_value()), (2.0, 6.0));
+        let c = Dist::constant(3.0).unwrap();
+        assert_eq!((c.mean(), c.variance()), (Some(3.0), Some(0.0)));
+        assert_eq!((c.cdf(2.999), c.cdf(3.0)), (0.0, 1.0));
+        assert_eq!((c.quantile(0.0).unwrap(), c.quantile(1.0).unwrap()), (3.0, 3.0));
+        let degenerate = Dist::uniform(1.0, 1.0).unwrap();
+        assert_eq!((degenerate.cdf(0.5), degenerate.cdf(1.0)), (0.0, 1.0));
+        let mut rng = SimRng::new(1);
+        assert_eq!(degenerate.sample(&mut rng), 1.0);
+    }
+
+    #[test]
+    fn cdf_handles_infinities_and_nan() {
+        for d in zoo() {
+            assert_eq!(d.cdf(f64::NEG_INFINITY), 0.0, "{d}");
+            assert_eq!(d.cdf(f64::INFINITY), 1.0, "{d}");
+            assert!(d.cdf(f64::NAN).is_nan(), "{d}");
+        }
+    }
+
+    // ---- round trips -----------------------------------------------------------------------
+
+    #[test]
+    fn cdf_of_quantile_is_p_for_every_parametric_variant_and_mixtures() {
+        for d in zoo() {
+            for p in PS {
+                let q = d.quantile(p).unwrap();
+                assert!(q.is_finite(), "{d}: Q({p}) = {q}");
+                let back = d.cdf(q);
+                assert!((back - p).abs() <= 1e-12 + 1e-9 * p, "{d}: F(Q({p})) = {back}");
+            }
+        }
+    }
+
+    #[test]
+    fn quantile_of_cdf_is_x_for_continuous_variants() {
+        for d in zoo() {
+            for p in [0.05, 0.3, 0.5, 0.8, 0.95] {
+                let x = d.quantile(p).unwrap();
+                assert_close(d.quantile(d.cdf(x)).unwrap(), x, 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn mixture_quantile_is_the_generalised_inverse_for_atoms() {
+        // Half the messages take 1 ms, half 3 ms: Q(p) = 1 for p ≤ 0.5, 3 above.
+        let d = Dist::mixture(vec![
+            (1.0, Dist::constant(1.0).unwrap()),
+            (1.0, Dist::constant(3.0).unwrap()),
+        ])
+        .unwrap();
+        assert_eq!(d.quantile(0.25).unwrap(), 1.0);
+        assert_eq!(d.quantile(0.5).unwrap(), 1.0);
+        assert_eq!(d.quantile(0.500_001).unwrap(), 3.0);
+        assert_eq!(d.quantile(1.0).unwrap(), 3.0);
+        assert_eq!(d.quantile(0.0).unwrap(), 1.0);
+        assert_eq!(d.mean(), Some(2.0));
+        assert_eq!(d.variance(), Some(1.0));
+        // An atom on top of a continuous part: F jumps by 0.5 at x = 2.
+        let d = Dist::mixture(vec![
+            (1.0, Dist::uniform(0.0, 4.0).unwrap()),
+            (1.0, Dist::constant(2.0).unwrap()),
+        ])
+        .unwrap();
+        assert_eq!(d.quantile(0.3).unwrap(), 2.0);
+        assert_eq!(d.quantile(0.7).unwrap(), 2.0);
+        assert_close(d.quantile(0.125).unwrap(), 1.0, 1e-15);
+        assert_close(d.quantile(0.875).unwrap(), 3.0, 1e-15);
+    }
+
+    #[test]
+    fn mixture_of_identical_components_is_that_component() {
+        let e = Dist::exponential(2.0).unwrap();
+        let m = Dist::mixture(vec![(0.3, e.clone()), (0.7, e.clone())]).unwrap();
+        for p in PS {
+            assert_close(m.quantile(p).unwrap(), e.quantile(p).unwrap(), 1e-12);
+        }
+        assert_close(m.mean().unwrap(), 0.5, 1e-15);
+        assert_close(m.variance().unwrap(), 0.25, 1e-15);
+    }
+
+    #[test]
+    fn zero_weight_components_are_never_used() {
+        let d = Dist::mixture(vec![
+            (0.0, Dist::pareto(1.0, 0.5).unwrap()),
+            (1.0, Dist::constant(1.0).unwrap()),
+            (0.0, Dist::constant(99.0).unwrap()),
+        ])
+        .unwrap();
+        let mut rng = SimRng::new(3);
+        assert!(d.samples(&mut rng, 10_000).iter().all(|&x| x == 1.0));
+        assert_eq!(d.mean(), Some(1.0)); // the α = 0.5 Pareto has no mean, but weight 0
+        assert_eq!(d.quantile(1.0).unwrap(), 1.0);
+        assert_eq!(d.min_value(), 1.0);
+        let Dist::Mixture(m) = &d else { unreachable!() };
+        let weights: Vec<f64> = m.components().iter().map(|c| c.0).collect();
+        assert_eq!(weights, [0.0, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn mixture_weights_are_normalised_and_means_weighted() {
+        let d = Dist::mixture(vec![
+            (3.0, Dist::exponential_mean(1.0).unwrap()),
+            (1.0, Dist::pareto(10.0, 3.0).unwrap()),
+        ])
+        .unwrap();
+        let Dist::Mixture(m) = &d else { unreachable!() };
+        assert_eq!(m.components()[0].0, 0.75);
+        assert_eq!(m.components()[1].0, 0.25);
+        assert_close(d.mean().unwrap(), 0.75 * 1.0 + 0.25 * 15.0, 1e-15);
+        let heavy = Dist::mixture(vec![
+            (0.99, Dist::exponential_mean(1.0).unwrap()),
+            (0.01, Dist::pareto(10.0, 1.0).unwrap()),
+        ])
+        .unwrap();
+        assert_eq!(heavy.mean(), None, "1 % of an infinite mean is infinite");
+        // Huge weights do not overflow the normalisation.
+        let big = Dist::mixture(vec![
+            (f64::MAX, Dist::constant(1.0).unwrap()),
+            (f64::MAX, Dist::constant(2.0).unwrap()),
+        ])
+        .unwrap();
+        assert_eq!(big.mean(), Some(1.5));
+    }
+
+    // ---- empirical --------------------------------------------------------------------------
+
+    #[test]
+    fn empirical_matches_numpy_type7_quantiles() {
+        let d = Dist::empirical(vec![10.0, 2.0, 4.0, 1.0, 3.0]).unwrap();
+        // numpy.quantile([1, 2, 3, 4, 10], p) with the default method='linear'.
+        for (p, want) in [(0.0, 1.0), (0.25, 2.0), (0.5, 3.0), (0.9, 7.6), (0.95, 8.8), (1.0, 10.0)]
+        {
+            assert_close(d.quantile(p).unwrap(), want, 1e-14);
+        }
+        assert_eq!((d.cdf(0.5), d.cdf(3.0), d.cdf(3.5), d.cdf(10.0)), (0.0, 0.6, 0.6, 1.0));
+        assert_eq!(d.mean(), Some(4.0));
+        assert_eq!(d.variance(), Some(10.0)); // (9 + 4 + 1 + 0 + 36) / 5
+        assert_eq!((d.min_value(), d.max_value()), (1.0, 10.0));
+        let Dist::Empirical(e) = &d else { unreachable!() };
+        assert_eq!(e.samples(), &[1.0, 2.0, 3.0, 4.0, 10.0]);
+        assert_eq!(e.len(), 5);
+        let one = Dist::empirical(vec![7.0]).unwrap();
+        assert_eq!((one.quantile(0.3).unwrap(), one.median()), (7.0, 7.0));
+    }
+
+    #[test]
+    fn empirical_bootstrap_draws_observed_values_uniformly() {
+        let d = Dist::empirical(vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+        let mut rng = SimRng::new(11);
+        let n = 40_000;
+        let mut counts = [0usize; 4];
+        for x in d.samples(&mut rng, n) {
+            assert!([1.0, 2.0, 3.0, 4.0].contains(&x));
+            counts[x as usize - 1] += 1;
+        }
+        // each expects 10 000 with sd √(n p (1 − p)) ≈ 86.6; allow 5 sd
+        for c in counts {
+            assert!(c.abs_diff(10_000) < 433, "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn empirical_inside_a_mixture() {
+        let d = Dist::mixture(vec![
+            (0.5, Dist::empirical(vec![1.0, 2.0]).unwrap()),
+            (0.5, Dist::constant(4.0).unwrap()),
+        ])
+        .unwrap();
+        assert_eq!(d.cdf(1.0), 0.25);
+        assert_eq!(d.quantile(0.25).unwrap(), 1.0);
+        assert_eq!(d.quantile(0.3).unwrap(), 2.0);
+        assert_eq!(d.quantile(0.6).unwrap(), 4.0);
+        assert_eq!(d.mean(), Some(0.5 * 1.5 + 0.5 * 4.0));
+    }
+
+    fn fixture(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    }
+
+    #[test]
+    fn csv_fixture_loads_the_named_column() {
+        let d = Dist::empirical_from_csv(fixture("rtt_sample.csv"), "rtt_ms").unwrap();
+        let Dist::Empirical(e) = &d else { unreachable!() };
+        assert_eq!(e.samples(), &[0.38, 0.40, 0.41, 0.52, 12.5]);
+        assert_eq!(d.to_string(), "Empirical(n = 5, median = 0.41 ms)");
+        let seq = Empirical::from_csv(fixture("rtt_sample.csv"), "seq").unwrap();
+        assert_eq!(seq.samples(), &[1.0, 2.0, 3.0, 4.0, 5.0]);
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        let parse = |text: &str, column: &str| Empirical::parse_csv(text, column, "rtt.csv");
+        let err = parse("a,b\n1,2\n\n# comment\n3,x\n", "b").unwrap_err();
+        assert_eq!(
+            err,
+            Error::Parse {
+                source_name: "rtt.csv".into(),
+                line: 5,
+                message: "`x` in column `b` is not a finite number".into()
+            }
+        );
+        assert_eq!(err.to_string(), "rtt.csv, line 5: `x` in column `b` is not a finite number");
+
+        let err = parse("# header next\na,b\n1,2\n", "latency").unwrap_err();
+        assert!(matches!(err, Error::Parse { line: 2, .. }), "{err:?}");
+        assert!(err.to_string().contains("no column `latency`; its columns are: a, b"), "{err}");
+
+        let err = parse("a,b\n1,2\n3\n", "b").unwrap_err();
+        assert!(matches!(err, Error::Parse { line: 3, .. }), "{err:?}");
+        assert!(err.to_string().contains("only 1 field"), "{err}");
+
+        for bad in ["NaN", "inf", "1.5.2", "1 ms"] {
+            let err = parse(&format!("b\n1\n{bad}\n"), "b").unwrap_err();
+            assert!(matches!(err, Error::Parse { line: 3, .. }), "{bad:?}: {err:?}");
+        }
+        let err = parse("a,b\n1,2\n3,\n", "b").unwrap_err();
+        assert!(matches!(err, Error::Parse { line: 3, .. }), "empty field: {err:?}");
+        assert!(matches!(parse("a,b\n", "b").unwrap_err(), Error::Empty { .. }));
+        assert!(matches!(parse("\n# nothing\n", "b").unwrap_err(), Error::Empty { .. }));
+        // Windows line endings and a byte-order mark are fine.
+        let e = parse("\u{feff}a,b\r\n1,2\r\n3,4\r\n", "b").unwrap();
+        assert_eq!(e.samples(), &[2.0, 4.0]);
+    }
+
+    #[test]
+    fn csv_file_errors_name_the_path() {
+        let missing = fixture("no_such_file.csv");
+        let err = Empirical::from_csv(&missing, "rtt_ms").unwrap_err();
+        assert!(matches!(&err, Error::Io { path, .. } if path.ends_with("no_such_file.csv")));
+        assert!(err.to_string().starts_with("could not access "), "{err}");
+
+        let path = std::env::temp_dir()
+            .join(format!("course_lib_dist_test_{}_bad.csv", std::process::id()));
+        std::fs::write(&path, "rtt_ms\n1.0\noops\n").unwrap();
+        let err = Dist::empirical_from_csv(&path, "rtt_ms").unwrap_err();
+        std::fs::remove_file(&path).unwrap();
+        let Error::Parse { source_name, line, .. } = err else { panic!("{err:?}") };
+        assert_eq!((source_name, line), (path.display().to_string(), 3));
+    }
+
+    // ---- sampling agrees with the closed forms ------------------------------------------
+
+    const N: usize = 200_000;
+
+    #[test]
+    fn sample_means_agree_with_closed_form_means() {
+        let cases = [
+            Dist::uniform(2.0, 7.0).unwrap(),
+            Dist::exponential(0.5).unwrap(),
+            Dist::normal(10.0, 3.0).unwrap(),
+            Dist::lognormal(0.3, 0.8).unwrap(),
+            Dist::pareto(1.0, 4.5).unwrap(),
+            Dist::mixture(vec![
+                (0.9, Dist::exponential_mean(1.0).unwrap()),
+                (0.1, Dist::pareto(10.0, 4.5).unwrap()),
+            ])
+            .unwrap(),
+            Dist::empirical(vec![0.4, 0.5, 0.45, 3.0, 12.0]).unwrap(),
+        ];
+        for (seed, d) in cases.iter().enumerate() {
+            let mut rng = SimRng::new(1000 + seed as u64);
+            let xs = d.samples(&mut rng, N);
+            let mean = xs.iter().sum::<f64>() / N as f64;
+            let se = (d.variance().unwrap() / N as f64).sqrt();
+            let want = d.mean().unwrap();
+            assert!((mean - want).abs() < 5.0 * se, "{d}: sample mean {mean}, want {want} ± {se}");
+            let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / N as f64;
+            assert_close(var, d.variance().unwrap(), 0.05);
+        }
+    }
+
+    #[test]
+    fn sample_quantiles_agree_with_closed_form_quantiles() {
+        // Distribution-free: the fraction of samples ≤ Q(p) is Binomial(N, p) / N.
+        let mut cases = zoo();
+        cases.push(Dist::pareto(1.0, 0.8).unwrap()); // no mean at all
+        cases.push(Dist::lognormal_from_median_p99(1.0, 100.0).unwrap());
+        for (seed, d) in cases.iter().enumerate() {
+            let mut rng = SimRng::new(2000 + seed as u64);
+            let xs = d.samples(&mut rng, N);
+            for p in [0.01, 0.1, 0.5, 0.9, 0.99, 0.999] {
+                let q = d.quantile(p).unwrap();
+                let frac = xs.iter().filter(|&&x| x <= q).count() as f64 / N as f64;
+                let se = (p * (1.0 - p) / N as f64).sqrt();
+                assert!((frac - p).abs() < 5.0 * se, "{d}: {frac} of samples ≤ Q({p}) = {q}");
+            }
+        }
+    }
+
+    #[test]
+    fn mixture_picks_components_in_proportion() {
+        let d = Dist::mixture(vec![
+            (0.3, Dist::constant(1.0).unwrap()),
+            (0.7, Dist::constant(2.0).unwrap()),
+        ])
+        .unwrap();
+        let mut rng = SimRng::new(5);
+        let ones = d.samples(&mut rng, N).iter().filter(|&&x| x == 1.0).count() as f64;
+        let se = (0.3 * 0.7 / N as f64).sqrt();
+        assert!((ones / N as f64 - 0.3).abs() < 5.0 * se);
+    }
+
+    // ---- determinism ---------------------------------------------------------------------------
+
+    #[test]
+    fn same_seed_same_samples() {
+        let mut all = zoo();
+        all.push(Dist::constant(2.0).unwrap());
+        all.push(Dist::empirical(vec![1.0, 5.0, 2.0]).unwrap());
+        for d in all {
+            let a = d.samples(&mut SimRng::new(42), 1000);
+            let b = d.samples(&mut SimRng::new(42), 1000);
+            assert_eq!(a, b, "{d}");
+            if !matches!(d, Dist::Constant { .. }) {
+                assert_ne!(a, d.samples(&mut SimRng::new(43), 1000), "{d}");
+            }
+        }
+    }
+
+    /// Pinned values: these samples are part of the course's reproducibility promise (the
+    /// same seed draws the same network delays on every machine and every release). If this
+    /// test fails, every simulated figure in the notebooks changes: that is a breaking change.
+    #[test]
+    fn samples_are_pinned() {
+        let mixture = Dist::mixture(vec![
+            (0.9, Dist::exponential_mean(1.0).unwrap()),
+            (0.1, Dist::pareto(10.0, 1.5).unwrap()),
+        ])
+        .unwrap();
+        let cases = [
+            Dist::exponential(0.5).unwrap(),
+            Dist::pareto(1.0, 1.5).unwrap(),
+            Dist::lognormal(0.0, 1.0).unwrap(),
+            Dist::normal(10.0, 2.0).unwrap(),
+            mixture,
+        ];
+        let pinned: [[f64; 3]; 5] = [
+            [0.4108402241357366, 2.286250673119644, 0.03247388075847969],
+            [1.1467670716606502, 2.142736086975914, 1.010883425158285],
+            [0.7644433405330904, 0.9469943328734057, 0.5606965791845315],
+            [9.46278526107581, 9.891075659783699, 8.842849246312088],
+            [1.143125336559822, 12.670643004965578, 0.5308608851245242],
+        ];
+        for (d, want) in cases.iter().zip(pinned) {
+            let got = d.samples(&mut SimRng::new(42), 3);
+            // Bit-for-bit, not approximately.
+            let bits = |xs: &[f64]| xs.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&got), bits(&want), "{d}: {got:?}");
+        }
+    }
+
+    // ---- delays are non-negative ---------------------------------------------------------
+
+    #[test]
+    fn negative_samples_are_visible_and_sample_delay_clamps_them() {
+        let d = Dist::normal(1.0, 2.0).unwrap();
+        assert!(!d.is_non_negative());
+        assert_eq!(d.min_value(), f64::NEG_INFINITY);
+        let (mut r1, mut r2) = (SimRng::new(8), SimRng::new(8));
+        let mut negatives = 0;
+        for _ in 0..10_000 {
+            let raw = d.sample(&mut r1);
+            let delay = d.sample_delay(&mut r2);
+            negatives += usize::from(raw < 0.0);
+            assert_eq!(delay, raw.max(0.0));
+        }
+        assert!(negatives > 2_000, "N(1, 2) is negative about 31 % of the time");
+        for d in [
+            Dist::exponential(1.0).unwrap(),
+            Dist::pareto(1.0, 1.0).unwrap(),
+            Dist::lognormal(0.0, 2.0).unwrap(),
+            Dist::uniform(0.0, 1.0).unwrap(),
+            Dist::normal(3.0, 0.0).unwrap(),
+        ] {
+            assert!(d.is_non_negative(), "{d}");
+        }
+        assert!(!Dist::uniform(-1.0, 1.0).unwrap().is_non_negative());
+        assert!(!Dist::empirical(vec![-0.5, 2.0]).unwrap().is_non_negative());
+        let mixed = Dist::mixture(vec![
+            (0.99, Dist::exponential(1.0).unwrap()),
+            (0.01, Dist::normal(5.0, 1.0).unwrap()),
+        ])
+        .unwrap();
+        assert!(!mixed.is_non_negative());
+    }
+
+    // ---- invalid parameters ------------------------------------------------------------------
+
+    /// Asserts an `OutOfRange` error for parameter `name`, and that the message names it.
+    #[track_caller]
+    fn assert_out_of_range(result: Result<Dist>, name: &str) {
+        match result {
+            Err(e @ Error::OutOfRange { .. }) => {
+                let Error::OutOfRange { name: got, .. } = &e else { unreachable!() };
+                assert_eq!(got, name, "{e}");
+                assert!(e.to_string().starts_with(&format!("{name} = ")), "{e}");
+            }
+            other => panic!("expected OutOfRange for `{name}`, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_invalid_parameter_is_an_error_naming_it() {
+        let nan = f64::NAN;
+        let inf = f64::INFINITY;
+        for v in [nan, inf, -1.0] {
+            assert_out_of_range(Dist::constant(v), "value");
+            assert_out_of_range(Dist::exponential(v), "rate");
+            assert_out_of_range(Dist::exponential_mean(v), "mean");
+            assert_out_of_range(Dist::normal(0.0, v), "sd");
+            assert_out_of_range(Dist::lognormal(0.0, v), "sigma");
+            assert_out_of_range(Dist::pareto(v, 1.0), "scale");
+            assert_out_of_range(Dist::pareto(1.0, v), "shape");
+            assert_out_of_range(Dist::lognormal_from_median_p99(v, 10.0), "median");
+            assert_out_of_range(Dist::lognormal_from_median_p99(1.0, v), "p99");
+        }
+        for v in [nan, inf, -inf] {
+            assert_out_of_range(Dist::uniform(v, 1.0), "lo");
+            assert_out_of_range(Dist::uniform(0.0, v), "hi");
+            assert_out_of_range(Dist::normal(v, 1.0), "mean");
+            assert_out_of_range(Dist::lognormal(v, 1.0), "mu");
+        }
+        for zero_is_bad in [Dist::exponential(0.0), Dist::pareto(0.0, 1.0), Dist::pareto(1.0, 0.0)]
+        {
+            assert!(matches!(zero_is_bad, Err(Error::OutOfRange { .. })));
+        }
+        assert_out_of_range(Dist::exponential_mean(1e-320), "mean"); // 1 / mean overflows
+        let e = Dist::uniform(5.0, 1.0).unwrap_err();
+        assert_eq!(e.to_string(), "lo = 5 is out of range: must be at most hi = 1");
+        let e = Dist::lognormal_from_median_p99(10.0, 5.0).unwrap_err();
+        assert_eq!(e.to_string(), "p99 = 5 is out of range: must be at least median = 10");
+    }
+
+    #[test]
+    fn quantile_rejects_p_outside_the_unit_interval() {
+        for d in zoo() {
+            for p in [-0.1, 1.000_001, f64::NAN, f64::INFINITY] {
+                let e = d.quantile(p).unwrap_err();
+                assert!(matches!(&e, Error::OutOfRange { name, .. } if name == "p"), "{e:?}");
+                assert!(e.to_string().contains("between 0 and 1"), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_mixtures_and_samples_are_errors() {
+        let e = Dist::mixture(vec![]).unwrap_err();
+        assert!(matches!(e, Error::Empty { .. }), "{e:?}");
+        assert!(e.to_string().starts_with("the mixture is empty"), "{e}");
+
+        let zeros = vec![(0.0, Dist::constant(1.0).unwrap()), (0.0, Dist::constant(2.0).unwrap())];
+        let e = Dist::mixture(zeros).unwrap_err();
+        assert!(matches!(e, Error::Invalid { .. }), "{e:?}");
+        assert!(e.to_string().contains("all weights are zero"), "{e}");
+
+        for w in [-0.5, f64::NAN, f64::INFINITY] {
+            let comps =
+                vec![(1.0, Dist::constant(1.0).unwrap()), (w, Dist::constant(2.0).unwrap())];
+            assert_out_of_range(Dist::mixture(comps), "weights[1]");
+        }
+        // A component built by hand with a bad parameter is caught too.
+        let comps = vec![(1.0, Dist::Exponential { rate: -2.0 })];
+        assert_out_of_range(Dist::mixture(comps), "rate");
+        assert!(Dist::Pareto { scale: 1.0, shape: f64::NAN }.check().is_err());
+        assert!(Dist::Pareto { scale: 1.0, shape: 2.0 }.check().is_ok());
+
+        let e = Dist::empirical(vec![]).unwrap_err();
+        assert!(matches!(e, Error::Empty { .. }), "{e:?}");
+        assert!(e.to_string().starts_with("the empirical sample is empty"), "{e}");
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert_out_of_range(Dist::empirical(vec![1.0, 2.0, bad]), "samples[2]");
+        }
+    }
+
+    // ---- display -------------------------------------------------------------------------------
+
+    #[test]
+    fn display_is_readable() {
+        let cases = [
+            (Dist::constant(2.0).unwrap(), "Const(2 ms)"),
+            (Dist::uniform(0.5, 1.25).unwrap(), "Uniform(0.5 ms, 1.25 ms)"),
+            (Dist::exponential(0.5).unwrap(), "Exp(mean = 2 ms)"),
+            (Dist::exponential_mean(0.3).unwrap(), "Exp(mean = 0.3 ms)"),
+            (Dist::normal(10.0, 2.5).unwrap(), "Normal(mean = 10 ms, sd = 2.5 ms)"),
+            (Dist::lognormal(0.0, 1.0).unwrap(), "LogNormal(μ = 0, σ = 1; median = 1 ms)"),
+            (Dist::pareto(1.0, 1.5).unwrap(), "Pareto(x_m = 1 ms, α = 1.5)"),
+            (Dist::pareto(1.0 / 3.0, 2.0).unwrap(), "Pareto(x_m = 0.3333 ms, α = 2)"),
+            (Dist::constant(123_456_789.0).unwrap(), "Const(1.235e8 ms)"),
+            (Dist::constant(0.000_012_34).unwrap(), "Const(1.234e-5 ms)"),
+            (Dist::constant(99_999.5).unwrap(), "Const(100000 ms)"),
+            (Dist::constant(123_456.0).unwrap(), "Const(123500 ms)"),
+            (Dist::constant(0.000_123_456).unwrap(), "Const(0.0001235 ms)"),
+            (
+                Dist::mixture(vec![
+                    (0.9, Dist::exponential_mean(1.0).unwrap()),
+                    (0.1, Dist::pareto(10.0, 1.5).unwrap()),
+                ])
+                .unwrap(),
+                "Mixture[0.9 × Exp(mean = 1 ms) + 0.1 × Pareto(x_m = 10 ms, α = 1.5)]",
+            ),
+        ];
+        for (d, want) in cases {
+            assert_eq!(d.to_string(), want);
+        }
+    }
+
+    // ---- properties ------------------------------------------------------------------------------
+
+    fn arb_parametric() -> impl Strategy<Value = Dist> {
+        prop_oneof![
+            (0.0..1e3f64).prop_map(|v| Dist::constant(v).unwrap()),
+            (-1e3..1e3f64, 0.0..1e3f64).prop_map(|(lo, w)| Dist::uniform(lo, lo + w).unwrap()),
+            (1e-3..1e3f64).prop_map(|r| Dist::exponential(r).unwrap()),
+            (-1e3..1e3f64, 0.0..1e2f64).prop_map(|(m, s)| Dist::normal(m, s).unwrap()),
+            (-5.0..5.0f64, 0.0..3.0f64).prop_map(|(m, s)| Dist::lognormal(m, s).unwrap()),
+            (1e-3..1e3f64, 0.1..10.0f64).prop_map(|(x, a)| Dist::pareto(x, a).unwrap()),
+        ]
+    }
+
+    fn arb_dist() -> impl Strategy<Value = Dist> {
+        prop_oneof![
+            3 => arb_parametric(),
+            2 => proptest::collection::vec((0.0..10.0f64, arb_parametric()), 1..4)
+                .prop_filter_map("all weights zero", |c| Dist::mixture(c).ok()),
+            1 => proptest::collection::vec(-1e3..1e3f64, 1..50)
+                .prop_map(|xs| Dist::empirical(xs).unwrap()),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn quantile_is_monotone_and_cdf_is_a_probability(
+            d in arb_dist(),
+            mut ps in proptest::collection::vec(0.0..=1.0f64, 1..20),
+            xs in proptest::collection::vec(-1e4..1e4f64, 1..20),
+        ) {
+            ps.extend([0.0, 1.0]);
+            ps.sort_by(f64::total_cmp);
+            let qs: Vec<f64> = ps.iter().map(|&p| d.quantile(p).unwrap()).collect();
+            for (w, p) in qs.windows(2).zip(&ps) {
+                prop_assert!(!w[0].is_nan() && w[0] <= w[1], "{d}: Q not monotone at p = {p}: {qs:?}");
+            }
+            for x in xs {
+                let f = d.cdf(x);
+                prop_assert!((0.0..=1.0).contains(&f), "{d}: F({x}) = {f}");
+            }
+            prop_assert!(d.min_value() <= d.median() && d.median() <= d.max_value());
+        }
+
+        #[test]
+        fn sampling_stays_in_the_support(d in arb_dist(), seed in any::<u64>()) {
+            let mut rng = SimRng::new(seed);
+            for x in d.samples(&mut rng, 50) {
+                prop_assert!(!x.is_nan());
+                prop_assert!(d.min_value() <= x && x <= d.max_value(), "{d}: sample {x}");
+            }
         }
     }
 }
