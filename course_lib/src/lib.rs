@@ -54,6 +54,11 @@ pub use error::{Error, Result};
 
 /// Everything a notebook needs, for `use course_lib::prelude::*;`.
 pub mod prelude {
+    pub use crate::dist::Dist;
     pub use crate::error::{Error, Result};
     pub use crate::rng::SimRng;
+    pub use crate::sim::{
+        Ctx, Fault, FaultSchedule, Link, Network, Node, NodeId, RequestId, SimBuilder, Simulation,
+        Time,
+    };
 }
