@@ -108,9 +108,10 @@ const Z_99: f64 = 2.326_347_874_040_841;
 /// [`Dist::mixture`], …), which check every parameter and return an [`Error`] naming the one
 /// that is wrong. The variants' fields are public so a notebook can `match` on a distribution
 /// and print its parameters; a value built directly from the variants is not checked (use
-/// [`Dist::check`]). Deserialising (serde) checks the parameters too.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "repr::DistRepr", into = "repr::DistRepr")]
+/// [`Dist::check`]). Deserialising (with the `serde` feature) checks the parameters too.
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "repr::DistRepr", into = "repr::DistRepr"))]
 pub enum Dist {
     /// Always the same delay. See [`Dist::constant`].
     Constant {
@@ -162,8 +163,9 @@ pub enum Dist {
 /// `i`. Weights are normalised to sum to 1 on construction.
 ///
 /// F(x) = Σ wᵢ Fᵢ(x); the mean is Σ wᵢ μᵢ.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "Vec<(f64, Dist)>", into = "Vec<(f64, Dist)>")]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "Vec<(f64, Dist)>", into = "Vec<(f64, Dist)>"))]
 pub struct Mixture {
     /// `(weight, distribution)` with weights normalised to sum to 1.
     components: Vec<(f64, Dist)>,
@@ -179,8 +181,9 @@ pub struct Mixture {
 ///
 /// The samples are kept sorted, so [`Dist::cdf`] is a binary search and [`Dist::quantile`]
 /// is an index computation.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(try_from = "Vec<f64>", into = "Vec<f64>")]
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "Vec<f64>", into = "Vec<f64>"))]
 pub struct Empirical {
     /// The observations, ascending. Never empty, all finite.
     sorted: Vec<f64>,
@@ -941,8 +944,9 @@ impl fmt::Display for Empirical {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Serde: deserialisation goes through the validated constructors.
+// Serde (feature `serde`): deserialisation goes through the validated constructors.
 
+#[cfg(feature = "serde")]
 mod repr {
     use super::{Dist, Empirical, Mixture};
 

@@ -29,11 +29,10 @@ use std::fmt;
 ///
 /// The `Display` text is written for a student reading it under a notebook cell: it says
 /// what was wrong and what is allowed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Error {
     /// A numeric parameter is outside the values the function accepts.
-    #[error("{name} = {value} is out of range: {allowed}")]
     OutOfRange {
         /// The parameter's name as the caller knows it (`"loss"`, `"R"`, `"timeout_ms"`).
         name: String,
@@ -43,7 +42,6 @@ pub enum Error {
         allowed: String,
     },
     /// A collection that must not be empty was empty.
-    #[error("{what} is empty: {allowed}")]
     Empty {
         /// What was empty ("the cluster", "the sample").
         what: String,
@@ -51,10 +49,6 @@ pub enum Error {
         allowed: String,
     },
     /// A node id that does not exist in the cluster.
-    #[error(
-        "unknown node n{node} in {context}: the cluster has {cluster_size} node(s), ids n0..n{}",
-        cluster_size.saturating_sub(1)
-    )]
     UnknownNode {
         /// The id that was given.
         node: usize,
@@ -64,7 +58,6 @@ pub enum Error {
         context: String,
     },
     /// A configuration that is inconsistent as a whole (each number fine, the combination not).
-    #[error("invalid {what}: {reason}")]
     Invalid {
         /// What is invalid ("partition", "mixture").
         what: String,
@@ -72,7 +65,6 @@ pub enum Error {
         reason: String,
     },
     /// Text input (CSV, JSON lines) that could not be parsed.
-    #[error("{source_name}, line {line}: {message}")]
     Parse {
         /// File name or description of the text.
         source_name: String,
@@ -82,7 +74,6 @@ pub enum Error {
         message: String,
     },
     /// A file that could not be read or written.
-    #[error("could not access {path}: {message}")]
     Io {
         /// The path.
         path: String,
@@ -90,6 +81,21 @@ pub enum Error {
         message: String,
     },
 }
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::OutOfRange { name, value, allowed } => write!(f, "{name} = {value} is out of range: {allowed}"),
+            Error::Empty { what, allowed } => write!(f, "{what} is empty: {allowed}"),
+            Error::UnknownNode { node, cluster_size, context } => write!(f,  "unknown node n{node} in {context}: the cluster has {cluster_size} node(s), ids n0..n{}", cluster_size.saturating_sub(1) ),
+            Error::Invalid { what, reason } => write!(f, "invalid {what}: {reason}"),
+            Error::Parse { source_name, line, message } => write!(f, "{source_name}, line {line}: {message}"),
+            Error::Io { path, message } => write!(f, "could not access {path}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
 
 /// Shorthand for `std::result::Result<T, course_lib::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
