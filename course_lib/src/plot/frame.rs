@@ -60,8 +60,8 @@ impl Axis {
     }
 
     /// Major ticks (value, label) and unlabelled minor ticks for an axis `len_px` long.
-    fn ticks(&self, len_px: f64) -> (Vec<(f64, String)>, Vec<f64>) {
-        let max_n = ((len_px / 70.0).floor() as usize).clamp(2, 12);
+    fn ticks(&self, len_px: f64, spacing: f64) -> (Vec<(f64, String)>, Vec<f64>) {
+        let max_n = ((len_px / spacing).floor() as usize).clamp(2, 12);
         match &self.kind {
             Kind::Band(cats) => (
                 cats.iter().enumerate().map(|(i, c)| (i as f64 + 0.5, truncate(c, 28))).collect(),
@@ -144,7 +144,7 @@ impl Plot {
                 Some((a, b)) => {
                     if cur
                         .last()
-                        .is_none_or(|&l| (l.0 - a.0).abs() > 1e-9 || (l.1 - a.1).abs() > 1e-9)
+                        .map_or(true, |&l| (l.0 - a.0).abs() > 1e-9 || (l.1 - a.1).abs() > 1e-9)
                     {
                         if cur.len() > 1 {
                             pieces.push(std::mem::take(&mut cur));
@@ -233,6 +233,10 @@ pub(crate) struct FrameSpec<'a> {
     pub grid: bool,
 }
 
+/// Minimum pixels between labelled ticks.
+const X_TICK_SPACING: f64 = 75.0;
+const Y_TICK_SPACING: f64 = 42.0;
+
 const LEGEND_MAX_CHARS: usize = 24;
 const LEGEND_SAMPLE: f64 = 30.0;
 const LEGEND_ROW: f64 = 18.0;
@@ -248,20 +252,29 @@ fn legend_width(entries: &[LegendEntry]) -> f64 {
     LEGEND_SAMPLE + 8.0 + text + 16.0
 }
 
-/// Lays out and draws title, grid, ticks and axis labels; returns where the data goes.
-/// The legend is drawn by [`draw_legend`] after the data so it stays on top.
-pub(crate) fn draw_frame(c: &Canvas<'_>, spec: &FrameSpec<'_>) -> Result<Plot> {
+/// Where everything of a frame goes, computed without drawing.
+pub(crate) struct Layout {
+    pub plot: Plot,
+    yticks: Vec<(f64, String)>,
+    yminor: Vec<f64>,
+    xticks: Vec<(f64, String)>,
+    xminor: Vec<f64>,
+    x_vertical: bool,
+}
+
+/// Lays out a `w`×`h` frame: margins from the tick labels, axis labels, legend and reserves.
+pub(crate) fn layout(w: f64, h: f64, spec: &FrameSpec<'_>) -> Layout {
     let top = if spec.title.is_empty() { 14.0 } else { 14.0 + TITLE_PX + 14.0 } + spec.top_reserve;
     // First pass with a guessed plot size to get tick labels, then measure margins.
-    let guess_h = c.h - top - 60.0;
-    let (yticks, yminor) = spec.y.ticks(guess_h.max(50.0));
+    let guess_h = h - top - 60.0;
+    let (yticks, yminor) = spec.y.ticks(guess_h.max(50.0), Y_TICK_SPACING);
     let ytick_w = yticks.iter().map(|(_, l)| text_width(l, TICK_PX)).fold(0.0, f64::max);
     let ylabel_w = if spec.y.label.is_empty() { 0.0 } else { LABEL_PX + 10.0 };
     let left = 10.0 + ylabel_w + ytick_w + 8.0;
     let right_margin = 18.0 + legend_width(spec.legend) + spec.right_reserve;
-    let right = c.w - right_margin;
-    let plot_w = (right - left).max(40.0);
-    let (xticks, xminor) = spec.x.ticks(plot_w);
+    let right = (w - right_margin).max(left + 40.0);
+    let plot_w = right - left;
+    let (xticks, xminor) = spec.x.ticks(plot_w, X_TICK_SPACING);
     // Band labels that do not fit their slot are drawn vertically.
     let slot = match &spec.x.kind {
         Kind::Band(cats) => plot_w / cats.len().max(1) as f64,
@@ -271,10 +284,7 @@ pub(crate) fn draw_frame(c: &Canvas<'_>, spec: &FrameSpec<'_>) -> Result<Plot> {
     let x_vertical = xtick_max_w > slot * 0.92;
     let xtick_h = if x_vertical { xtick_max_w + 4.0 } else { TICK_PX + 4.0 };
     let xlabel_h = if spec.x.label.is_empty() { 0.0 } else { LABEL_PX + 10.0 };
-    let bottom = c.h - (8.0 + xtick_h + 6.0 + xlabel_h);
-    let bottom = bottom.max(top + 40.0);
-    let (left, right) = (left, right.max(left + 40.0));
-
+    let bottom = (h - (8.0 + xtick_h + 6.0 + xlabel_h)).max(top + 40.0);
     let (xlog, ylog) = (spec.x.is_log(), spec.y.is_log());
     let plot = Plot {
         x: Scale::new(spec.x.lo, spec.x.hi, xlog, left, right),
@@ -286,11 +296,18 @@ pub(crate) fn draw_frame(c: &Canvas<'_>, spec: &FrameSpec<'_>) -> Result<Plot> {
     };
     // The final y ticks for the real height (the width estimate above used a guess).
     let (yticks, yminor) = if (bottom - top - guess_h).abs() > 1.0 {
-        spec.y.ticks(bottom - top)
+        spec.y.ticks(bottom - top, Y_TICK_SPACING)
     } else {
         (yticks, yminor)
     };
+    Layout { plot, yticks, yminor, xticks, xminor, x_vertical }
+}
 
+/// Lays out and draws title, grid, ticks and axis labels; returns where the data goes.
+/// The legend is drawn by [`draw_legend`] after the data so it stays on top.
+pub(crate) fn draw_frame(c: &Canvas<'_>, spec: &FrameSpec<'_>) -> Result<Plot> {
+    let Layout { plot, yticks, yminor, xticks, xminor, x_vertical } = layout(c.w, c.h, spec);
+    let Plot { left, top, right, bottom, .. } = plot;
     if !spec.title.is_empty() {
         let font = Font::new(TITLE_PX).bold().anchor(H::Center, V::Top);
         c.text(&truncate(spec.title, 90), c.w / 2.0, 12.0, font)?;
@@ -382,7 +399,7 @@ pub(crate) fn draw_legend(c: &Canvas<'_>, plot: &Plot, entries: &[LegendEntry]) 
 /// "Nice" linear ticks (steps of 1, 2, 2.5 or 5 × 10^k) covering `lo..=hi`, at most ~`max_n`.
 pub(crate) fn linear_ticks(lo: f64, hi: f64, max_n: usize) -> (Vec<f64>, f64) {
     let span = hi - lo;
-    if !(span > 0.0) || !span.is_finite() {
+    if span.is_nan() || span <= 0.0 || !span.is_finite() {
         return (vec![lo], 1.0);
     }
     let raw = span / max_n.max(1) as f64;
@@ -463,13 +480,10 @@ pub(crate) fn fmt_linear_tick(v: f64, step: f64) -> String {
     if big >= 1e6 || step < 1e-5 {
         return fmt_sig(v, 3);
     }
-    let decimals = (-(step.log10().floor()) as i32).clamp(0, 8) as usize;
-    // 2.5-steps need one more decimal than their magnitude.
-    let decimals = if ((step / 10f64.powf(step.log10().floor())) - 2.5).abs() < 1e-9 {
-        decimals + 1
-    } else {
-        decimals
-    };
+    let k = step.log10().floor() as i32;
+    // 2.5 × 10^k steps need one more decimal than other steps of the same magnitude.
+    let quarter = ((step / 10f64.powi(k)) - 2.5).abs() < 1e-9;
+    let decimals = (if quarter { 1 - k } else { -k }).clamp(0, 8) as usize;
     format!("{v:.decimals$}")
 }
 
@@ -565,6 +579,9 @@ mod tests {
         assert_eq!(fmt_log_tick(2e7), "2×10⁷");
         assert_eq!(fmt_linear_tick(0.25, 0.05), "0.25");
         assert_eq!(fmt_linear_tick(2.5, 2.5), "2.5");
+        assert_eq!(fmt_linear_tick(75.0, 25.0), "75");
+        assert_eq!(fmt_linear_tick(0.75, 0.25), "0.75");
+        assert_eq!(fmt_linear_tick(0.4, 0.2), "0.4");
     }
 
     #[test]

@@ -4,8 +4,8 @@ use plotters::style::Color;
 
 use super::canvas::{render, text_width, truncate, Font, H, TEXT_MUTED, V};
 use super::frame::{
-    check_range, check_size, draw_frame, linear_ticks, Axis, FrameSpec, Kind, DEFAULT_SIZE,
-    LABEL_PX, TICK_PX,
+    check_range, check_size, draw_frame, fmt_linear_tick, linear_ticks, Axis, FrameSpec, Kind,
+    DEFAULT_SIZE, LABEL_PX, TICK_PX,
 };
 use super::style::{contrasting_text, viridis, MISSING};
 use super::{fmt_sig, nothing_to_plot, Figure};
@@ -202,7 +202,7 @@ impl Heatmap {
         let x_axis = Axis::new(Kind::Band(ticks(&self.x_ticks, cols)), 0.0, 0.0, &self.x_label);
         let y_axis = Axis::new(Kind::Band(ticks(&self.y_ticks, rows)), 0.0, 0.0, &self.y_label);
         let (bar_ticks, step) = linear_ticks(lo, hi, 5);
-        let bar_labels: Vec<String> = bar_ticks.iter().map(|&v| tick_label(v, step)).collect();
+        let bar_labels: Vec<String> = bar_ticks.iter().map(|&v| fmt_linear_tick(v, step)).collect();
         let bar_text_w = bar_labels.iter().map(|l| text_width(l, TICK_PX)).fold(0.0, f64::max);
         let nan_label = truncate(&self.nan_label, 40);
         let bar_block = BAR_GAP + BAR_W + 6.0 + bar_text_w + 8.0 + LABEL_PX + 4.0;
@@ -280,22 +280,5 @@ impl Heatmap {
             }
             Ok(())
         })
-    }
-}
-
-fn tick_label(v: f64, step: f64) -> String {
-    if v == 0.0 {
-        return "0".into();
-    }
-    let decimals = (-(step.log10().floor()) as i32).clamp(0, 6) as usize;
-    let decimals = if ((step / 10f64.powf(step.log10().floor())) - 2.5).abs() < 1e-9 {
-        decimals + 1
-    } else {
-        decimals
-    };
-    if v.abs() >= 1e6 {
-        fmt_sig(v, 3)
-    } else {
-        format!("{v:.decimals$}")
     }
 }

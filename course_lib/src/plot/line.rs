@@ -4,8 +4,8 @@ use plotters::style::{Color, RGBColor, WHITE};
 
 use super::canvas::{render, text_width, truncate, Canvas, Font, H, V};
 use super::frame::{
-    check_range, check_size, draw_frame, draw_legend, padded, Axis, FrameSpec, Kind, LegendEntry,
-    Plot, DEFAULT_SIZE,
+    check_range, check_size, draw_frame, draw_legend, layout, padded, Axis, FrameSpec, Kind,
+    LegendEntry, Plot, DEFAULT_SIZE,
 };
 use super::style::{draw_marker, series_style, REFERENCE, REFERENCE_DASH};
 use super::{check_points, not_log_plottable, nothing_to_plot, Figure};
@@ -15,8 +15,10 @@ use crate::error::{Error, Result};
 const MAX_MARKERS: usize = 40;
 /// Font size of reference-line and band labels.
 const NOTE_PX: f64 = 10.5;
-/// Fill of shaded bands.
-const BAND_FILL: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+/// Fill of shaded bands (a red not in the series palette).
+const BAND_FILL: RGBColor = RGBColor(0xE0, 0x50, 0x40);
+/// Text of band labels.
+const BAND_TEXT: RGBColor = RGBColor(0xA0, 0x30, 0x24);
 
 /// A line chart of one or more `(x, y)` series.
 ///
@@ -243,7 +245,7 @@ impl LineChart {
             })
             .collect();
         render(&self.title, self.size.0, self.size.1, |c| {
-            let spec = FrameSpec {
+            let mut spec = FrameSpec {
                 title: &self.title,
                 x: &x_axis,
                 y: &y_axis,
@@ -252,10 +254,14 @@ impl LineChart {
                 top_reserve: 0.0,
                 grid: true,
             };
+            // Reserve rows above the plot for the band and vline labels.
+            let provisional = layout(c.w, c.h, &spec).plot;
+            let rows = self.top_labels(&provisional).iter().map(|l| l.row + 1).max().unwrap_or(0);
+            spec.top_reserve = rows as f64 * ROW_H;
             let plot = draw_frame(c, &spec)?;
             self.draw_bands(c, &plot)?;
             self.draw_series(c, &plot)?;
-            self.draw_references(c, &plot)?;
+            self.draw_references(c, &plot, rows)?;
             draw_legend(c, &plot, &legend)
         })
     }
@@ -294,7 +300,7 @@ impl LineChart {
         Ok(())
     }
 
-    fn draw_references(&self, c: &Canvas<'_>, plot: &Plot) -> Result<()> {
+    fn draw_references(&self, c: &Canvas<'_>, plot: &Plot, rows: usize) -> Result<()> {
         let line = REFERENCE.to_rgba();
         let font = Font::new(NOTE_PX).color(REFERENCE);
         for (y, label) in &self.hlines {
@@ -305,78 +311,89 @@ impl LineChart {
             c.line((plot.left, py), (plot.right, py), line, 1, REFERENCE_DASH)?;
             let label = truncate(label, 40);
             let w = text_width(&label, NOTE_PX);
+            let bg = WHITE.mix(0.8);
             c.fill_rect(
                 (plot.right - 6.0 - w, py - 3.0 - NOTE_PX),
                 (plot.right - 2.0, py - 2.0),
-                WHITE.mix(0.8),
+                bg,
             )?;
             c.text(&label, plot.right - 4.0, py - 3.0, font.anchor(H::Right, V::Bottom))?;
         }
-        // Vertical lines and bands share rows of labels at the top of the plot.
-        let mut labels = TopLabels::new(plot);
-        for (a, b, label) in &self.bands {
-            let (xa, xb) = (plot.x.px(a.min(*b)), plot.x.px(a.max(*b)));
-            if xb < plot.left || xa > plot.right {
-                continue;
+        // Labels of vertical lines and bands sit in rows above the plot, never on the data.
+        let row_base = |row: usize| plot.top - 3.0 - ROW_H * row.min(rows.saturating_sub(1)) as f64;
+        for l in self.top_labels(plot) {
+            let base = row_base(l.row);
+            match l.kind {
+                TopKind::Band(xa, xb) => {
+                    c.line((xa, base - 1.0), (xb, base - 1.0), BAND_FILL.to_rgba(), 2, None)?;
+                    c.line((xa, base - 1.0), (xa, base + 2.0), BAND_FILL.to_rgba(), 1, None)?;
+                    c.line((xb, base - 1.0), (xb, base + 2.0), BAND_FILL.to_rgba(), 1, None)?;
+                    let f = font.color(BAND_TEXT).anchor(H::Left, V::Bottom);
+                    c.text(&l.text, l.x0, base - 3.0, f)?;
+                }
+                TopKind::Vline(x) => {
+                    c.line((x, plot.bottom), (x, base - 4.0), line, 1, REFERENCE_DASH)?;
+                    c.text(&l.text, l.x0, base - 3.0, font.anchor(H::Left, V::Bottom))?;
+                }
             }
-            labels.place(
-                c,
-                &truncate(label, 40),
-                (xa.max(plot.left) + xb.min(plot.right)) / 2.0,
-                true,
-            )?;
-        }
-        for (x, label) in &self.vlines {
-            let px = plot.x.px(*x);
-            if px < plot.left - 0.5 || px > plot.right + 0.5 {
-                continue;
-            }
-            c.line((px, plot.top), (px, plot.bottom), line, 1, REFERENCE_DASH)?;
-            labels.place(c, &truncate(label, 40), px + 3.0, false)?;
         }
         Ok(())
     }
+
+    /// Where the labels of bands and vertical lines go: rows above the plot, first fit.
+    fn top_labels(&self, plot: &Plot) -> Vec<TopLabel> {
+        let mut rows: Vec<Vec<(f64, f64)>> = Vec::new();
+        let mut out = Vec::new();
+        let mut place = |text: String, x: f64, centred: bool, kind: TopKind| {
+            let w = text_width(&text, NOTE_PX);
+            let mut x0 = if centred { x - w / 2.0 } else { x };
+            // Keep labels over the plot: flip to the left of a line near the right edge.
+            if x0 + w > plot.right {
+                x0 = if centred { plot.right - w } else { x - 4.0 - w };
+            }
+            let x0 = x0.max(plot.left - 20.0);
+            let span = (x0 - 4.0, x0 + w + 4.0);
+            let row = (0..MAX_LABEL_ROWS)
+                .find(|&r| {
+                    rows.get(r)
+                        .map_or(true, |row| row.iter().all(|&(a, b)| span.1 < a || span.0 > b))
+                })
+                .unwrap_or(MAX_LABEL_ROWS - 1);
+            while rows.len() <= row {
+                rows.push(Vec::new());
+            }
+            rows[row].push(span);
+            out.push(TopLabel { text, x0, row, kind });
+        };
+        for (a, b, label) in &self.bands {
+            let xa = plot.x.px(a.min(*b)).max(plot.left);
+            let xb = plot.x.px(a.max(*b)).min(plot.right);
+            if xb >= xa {
+                place(truncate(label, 40), (xa + xb) / 2.0, true, TopKind::Band(xa, xb));
+            }
+        }
+        for (x, label) in &self.vlines {
+            let px = plot.x.px(*x);
+            if px >= plot.left - 0.5 && px <= plot.right + 0.5 {
+                place(truncate(label, 40), px + 3.0, false, TopKind::Vline(px));
+            }
+        }
+        out
+    }
 }
 
-/// Rows of small labels along the top of a plot, placed so they do not overlap.
-struct TopLabels<'p> {
-    plot: &'p Plot,
-    rows: Vec<Vec<(f64, f64)>>,
+/// Height of one row of labels above the plot.
+const ROW_H: f64 = NOTE_PX + 6.0;
+const MAX_LABEL_ROWS: usize = 4;
+
+enum TopKind {
+    Band(f64, f64),
+    Vline(f64),
 }
 
-impl<'p> TopLabels<'p> {
-    const MAX_ROWS: usize = 5;
-
-    fn new(plot: &'p Plot) -> Self {
-        TopLabels { plot, rows: Vec::new() }
-    }
-
-    /// Places `label` centred on `x` (or starting at `x`), in the first row with room.
-    fn place(&mut self, c: &Canvas<'_>, label: &str, x: f64, centred: bool) -> Result<()> {
-        if label.is_empty() {
-            return Ok(());
-        }
-        let w = text_width(label, NOTE_PX);
-        let mut x0 = if centred { x - w / 2.0 } else { x };
-        // Keep labels inside the plot: flip to the left of a line near the right edge.
-        if x0 + w > self.plot.right - 2.0 {
-            x0 = if centred { self.plot.right - 2.0 - w } else { x - 6.0 - w };
-        }
-        x0 = x0.max(self.plot.left + 2.0);
-        let span = (x0 - 3.0, x0 + w + 3.0);
-        let row = (0..Self::MAX_ROWS)
-            .find(|&r| {
-                self.rows
-                    .get(r)
-                    .is_none_or(|row| row.iter().all(|&(a, b)| span.1 < a || span.0 > b))
-            })
-            .unwrap_or(Self::MAX_ROWS - 1);
-        while self.rows.len() <= row {
-            self.rows.push(Vec::new());
-        }
-        self.rows[row].push(span);
-        let y = self.plot.top + 4.0 + row as f64 * (NOTE_PX + 4.0);
-        c.fill_rect((x0 - 2.0, y - 1.0), (x0 + w + 2.0, y + NOTE_PX + 2.0), WHITE.mix(0.8))?;
-        c.text(label, x0, y, Font::new(NOTE_PX).color(REFERENCE).anchor(H::Left, V::Top))
-    }
+struct TopLabel {
+    text: String,
+    x0: f64,
+    row: usize,
+    kind: TopKind,
 }

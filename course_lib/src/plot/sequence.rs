@@ -350,7 +350,7 @@ impl SequenceDiagram {
             }
             c.line((axis_x, top), (axis_x, bottom), AXIS.to_rgba(), 1, None)?;
             let yl = Font::new(LABEL_PX).anchor(H::Center, V::Center).vertical();
-            c.text("time (ms) →", 10.0 + LABEL_PX / 2.0, (top + bottom) / 2.0, yl)?;
+            c.text("time (ms)", 10.0 + LABEL_PX / 2.0, (top + bottom) / 2.0, yl)?;
 
             // Lane headers and lifelines.
             let max_chars = ((lane_w - 4.0) / (LANE_PX * 0.58)).max(3.0) as usize;

@@ -340,16 +340,9 @@ fn sequence_diagram_draws_lanes_arrows_and_lost_marker() {
     let svg = fig.svg();
     assert_svg(svg);
     let t = texts(svg);
-    for want in [
-        "client",
-        "n0 (leader)",
-        "Put(x=1)",
-        "n4 crashes",
-        "restarts",
-        "down",
-        "lost",
-        "time (ms) →",
-    ] {
+    for want in
+        ["client", "n0 (leader)", "Put(x=1)", "n4 crashes", "restarts", "down", "lost", "time (ms)"]
+    {
         assert!(t.iter().any(|s| s == want), "missing {want:?} in {t:?}");
     }
     // The lost message is a dashed vermillion stub ending in an × (two strokes).
