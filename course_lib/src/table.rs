@@ -2,7 +2,7 @@
 //!
 //! A [`Table`] is a header row, data rows and an optional caption. It renders three ways:
 //! as HTML inline in JupyterLab (when it is the last expression of an evcxr cell), as
-//! [`Table::to_html`], and as aligned plain text through [`Display`](std::fmt::Display) (for
+//! [`Table::to_html`], and as aligned plain text through [`Display`] (for
 //! terminals, tests and `println!`).
 //!
 //! Columns whose cells all look like numbers (`12`, `-0.5`, `1e-3`, `99.9%`, `150 ms`) are
@@ -13,13 +13,13 @@
 //! use course_lib::table::{fmt_sig, Table};
 //! let t = Table::new(["N", "majority", "availability"])
 //!     .row([3.to_string(), 2.to_string(), fmt_sig(0.999702, 4)])
-//!     .row([5.to_string(), 3.to_string(), fmt_sig(0.99999, 4)]);
+//!     .row([5.to_string(), 3.to_string(), fmt_sig(0.999991, 5)]);
 //! assert_eq!(
 //!     t.to_string(),
 //!     "N  majority  availability\n\
 //!      -  --------  ------------\n\
 //!      3         2        0.9997\n\
-//!      5         3        0.99999"
+//!      5         3       0.99999"
 //! );
 //! ```
 //!
