@@ -105,7 +105,7 @@ impl CdfChart {
             chart = chart.series(name.clone(), pts);
         }
         if self.ccdf {
-            let floor = 10f64.powf(min_level.log10().floor());
+            let floor = 10f64.powf(min_level.log10().floor()).min(0.1);
             chart = chart.log_y().y_range(floor, 1.0);
         } else {
             chart = chart.y_range(0.0, 1.0);

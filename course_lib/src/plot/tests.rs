@@ -516,3 +516,57 @@ fn gallery() {
         }
     }
 }
+
+#[test]
+fn degenerate_inputs_render_without_panicking() {
+    assert!(LineChart::new("one point").series("p", [(3.0, 4.0)]).render().is_ok());
+    assert!(LineChart::new("flat")
+        .series("p", [(1.0, 2.0), (1.0, 2.0)])
+        .log_x()
+        .log_y()
+        .render()
+        .is_ok());
+    assert!(LineChart::new("huge")
+        .series("p", [(-1e300, 1e300), (1e300, -1e300)])
+        .render()
+        .is_ok());
+    assert!(LineChart::new("tiny").series("p", [(0.0, 1e-300), (1e-300, 2e-300)]).render().is_ok());
+    assert!(Histogram::new("same").series("s", &[5.0; 10]).render().is_ok());
+    assert!(CdfChart::new("one").series("s", &[2.0]).ccdf().log_x().render().is_ok());
+    assert!(BarChart::new("neg").bar("a", -3.0).bar("b", 2.0).render().is_ok());
+    assert!(BarChart::new("zero").bar("a", 0.0).render().is_ok());
+    let long = "a very long category name that goes on and on".to_string();
+    assert!(BarChart::new("long").bars(vec![(long.clone(), 1.0); 12]).render().is_ok());
+    assert!(Heatmap::new("1x1").values(vec![vec![0.5]]).x_ticks(vec![long]).render().is_ok());
+    let one_lane = SequenceDiagram::new("").lanes(vec!["solo".into()]);
+    assert!(one_lane.clone().arrow(Arrow::lost(0, 0, 0.0, "self")).render().is_ok());
+    assert!(one_lane.mark(Mark::new(0, 5.0, MarkKind::Note, "")).render().is_ok());
+}
+
+proptest::proptest! {
+    #[test]
+    fn line_charts_never_panic(
+        pts in proptest::collection::vec((proptest::num::f64::ANY, proptest::num::f64::ANY), 0..20),
+        log_x: bool,
+        log_y: bool,
+        range in proptest::option::of((proptest::num::f64::ANY, proptest::num::f64::ANY)),
+    ) {
+        let mut chart = LineChart::new("p").series("s", pts).vline(1.0, "v").band(0.5, 2.0, "b");
+        if log_x { chart = chart.log_x(); }
+        if log_y { chart = chart.log_y(); }
+        if let Some((lo, hi)) = range { chart = chart.y_range(lo, hi); }
+        if let Ok(fig) = chart.render() {
+            proptest::prop_assert!(fig.svg().starts_with("<svg"));
+        }
+    }
+
+    #[test]
+    fn sequence_diagrams_never_panic(
+        arrows in proptest::collection::vec((0usize..5, 0usize..5, -1e3f64..1e3, proptest::option::of(-1e3f64..1e3)), 0..30),
+    ) {
+        let d = SequenceDiagram::new("p")
+            .lanes(vec!["a".into(), "b".into(), "c".into(), "d".into()])
+            .arrows(arrows.into_iter().map(|(f, t, s, r)| Arrow { from: f, to: t, sent_ms: s, received_ms: r, label: "m".into() }));
+        let _ = d.render();
+    }
+}
