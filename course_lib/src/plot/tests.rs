@@ -504,6 +504,28 @@ fn gallery() {
                 .render(),
         ),
         ("heatmap", quorum_heatmap().render()),
+        (
+            "bars_rotated_labels",
+            BarChart::new("p99 latency by region pair")
+                .value_label("p99 latency (ms)")
+                .bars(
+                    [
+                        "us-east ↔ us-west",
+                        "us-east ↔ eu-west",
+                        "eu-west ↔ ap-south",
+                        "ap-south ↔ ap-northeast",
+                        "us-west ↔ ap-northeast",
+                        "eu-west ↔ eu-central",
+                        "sa-east ↔ us-east",
+                        "af-south ↔ eu-west",
+                    ]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, n)| ((*n).to_string(), 20.0 + 17.5 * i as f64))
+                    .collect(),
+                )
+                .render(),
+        ),
         ("sequence", paxos_diagram().render()),
         ("sequence_busy", busy_diagram().render()),
     ];
