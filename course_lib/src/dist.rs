@@ -206,6 +206,12 @@ impl Dist {
     /// `lo` is allowed (see [`Dist::sample_delay`] for how a delay is clamped).
     pub fn uniform(lo: f64, hi: f64) -> Result<Dist> {
         let (lo, hi) = validate::ordered("lo", lo, "hi", hi)?;
+        if !(hi - lo).is_finite() {
+            return Err(Error::invalid(
+                "uniform distribution",
+                format!("the width hi − lo = {hi} − ({lo}) is too large to represent"),
+            ));
+        }
         Ok(Dist::Uniform { lo, hi })
     }
 
@@ -223,7 +229,7 @@ impl Dist {
         if rate.is_finite() {
             Ok(Dist::Exponential { rate })
         } else {
-            Err(Error::out_of_range("mean", mean, "is too small: 1 / mean must be finite"))
+            Err(Error::out_of_range("mean", mean, "must be large enough that 1 / mean is finite"))
         }
     }
 
@@ -304,7 +310,7 @@ impl Dist {
 
     /// Checks the parameters of a distribution built directly from the enum variants, with
     /// the same rules and messages as the constructors. (Mixture and Empirical values are
-    /// always valid: their fields are private.)
+    /// always valid: their fields are private and checked on construction.)
     pub fn check(&self) -> Result<()> {
         match *self {
             Dist::Constant { value } => Dist::constant(value).map(drop),
@@ -313,8 +319,7 @@ impl Dist {
             Dist::Normal { mean, sd } => Dist::normal(mean, sd).map(drop),
             Dist::LogNormal { mu, sigma } => Dist::lognormal(mu, sigma).map(drop),
             Dist::Pareto { scale, shape } => Dist::pareto(scale, shape).map(drop),
-            Dist::Mixture(ref m) => m.components.iter().try_for_each(|(_, d)| d.check()),
-            Dist::Empirical(_) => Ok(()),
+            Dist::Mixture(_) | Dist::Empirical(_) => Ok(()),
         }
     }
 }
@@ -429,10 +434,11 @@ impl Empirical {
     ///
     /// ```
     /// # use course_lib::dist::Empirical;
-    /// let path = std::env::temp_dir().join("course_lib_doctest_rtt.csv");
+    /// let path = std::env::temp_dir().join(format!("rtt_{}.csv", std::process::id()));
     /// std::fs::write(&path, "# ping results\nhost,rtt_ms\na,1.5\nb,0.5\n\nc,2.5\n").unwrap();
     /// let e = Empirical::from_csv(&path, "rtt_ms")?;
     /// assert_eq!(e.samples(), &[0.5, 1.5, 2.5]);
+    /// # std::fs::remove_file(&path).unwrap();
     /// # Ok::<(), course_lib::Error>(())
     /// ```
     pub fn from_csv(path: impl AsRef<Path>, column: &str) -> Result<Empirical> {
@@ -790,7 +796,13 @@ impl Dist {
     fn inverse_cdf(&self, p: f64) -> f64 {
         match *self {
             Dist::Constant { value } => value,
-            Dist::Uniform { lo, hi } => lo + p * (hi - lo),
+            Dist::Uniform { lo, hi } => {
+                if p == 1.0 {
+                    hi
+                } else {
+                    lo + p * (hi - lo)
+                }
+            }
             Dist::Exponential { rate } => -libm::log1p(-p) / rate,
             Dist::Normal { mean, sd } => {
                 if sd == 0.0 {
@@ -913,32 +925,31 @@ impl fmt::Display for Dist {
             Dist::Pareto { scale, shape } => {
                 write!(f, "Pareto(x_m = {} ms, α = {})", num(scale), num(shape))
             }
-            Dist::Mixture(ref m) => {
-                write!(f, "Mixture[")?;
-                for (i, (w, d)) in m.components.iter().enumerate() {
-                    if i > 0 {
-                        write!(f, " + ")?;
-                    }
-                    write!(f, "{} × {d}", num(*w))?;
-                }
-                write!(f, "]")
-            }
-            Dist::Empirical(ref e) => {
-                write!(f, "Empirical(n = {}, median = {} ms)", e.len(), num(self.median()))
-            }
+            Dist::Mixture(ref m) => fmt::Display::fmt(m, f),
+            Dist::Empirical(ref e) => fmt::Display::fmt(e, f),
         }
     }
 }
 
 impl fmt::Display for Mixture {
+    /// `Mixture[0.9 × Exp(mean = 1 ms) + 0.1 × Pareto(x_m = 10 ms, α = 1.5)]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&Dist::Mixture(self.clone()), f)
+        write!(f, "Mixture[")?;
+        for (i, (w, d)) in self.components.iter().enumerate() {
+            if i > 0 {
+                write!(f, " + ")?;
+            }
+            write!(f, "{} × {d}", num(*w))?;
+        }
+        write!(f, "]")
     }
 }
 
 impl fmt::Display for Empirical {
+    /// `Empirical(n = 500, median = 0.41 ms)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&Dist::Empirical(self.clone()), f)
+        let median = self.quantile_type7(0.5);
+        write!(f, "Empirical(n = {}, median = {} ms)", self.len(), num(median))
     }
 }
 
@@ -1561,6 +1572,8 @@ mod tests {
             assert!(matches!(zero_is_bad, Err(Error::OutOfRange { .. })));
         }
         assert_out_of_range(Dist::exponential_mean(1e-320), "mean"); // 1 / mean overflows
+        let e = Dist::uniform(-f64::MAX, f64::MAX).unwrap_err();
+        assert!(matches!(e, Error::Invalid { .. }), "{e:?}");
         let e = Dist::uniform(5.0, 1.0).unwrap_err();
         assert_eq!(e.to_string(), "lo = 5 is out of range: must be at most hi = 1");
         let e = Dist::lognormal_from_median_p99(10.0, 5.0).unwrap_err();
@@ -1606,6 +1619,24 @@ mod tests {
         for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             assert_out_of_range(Dist::empirical(vec![1.0, 2.0, bad]), "samples[2]");
         }
+    }
+
+    // ---- serde -----------------------------------------------------------------------------
+
+    #[test]
+    fn deserialisation_goes_through_the_validated_constructors() {
+        use serde::de::{value::Error as DeError, IntoDeserializer};
+        use serde::Deserialize;
+        let ok: std::result::Result<Empirical, DeError> =
+            Empirical::deserialize(vec![3.0, 1.0, 2.0].into_deserializer());
+        assert_eq!(ok.unwrap().samples(), &[1.0, 2.0, 3.0]);
+        let empty: std::result::Result<Empirical, DeError> =
+            Empirical::deserialize(Vec::<f64>::new().into_deserializer());
+        assert!(empty.unwrap_err().to_string().contains("empirical sample is empty"));
+        let bad = Dist::try_from(repr::DistRepr::Exponential { rate: -1.0 }).unwrap_err();
+        assert!(bad.to_string().starts_with("rate = -1"), "{bad}");
+        let good = Dist::try_from(repr::DistRepr::from(Dist::pareto(1.0, 2.0).unwrap()));
+        assert_eq!(good, Dist::pareto(1.0, 2.0));
     }
 
     // ---- display -------------------------------------------------------------------------------
