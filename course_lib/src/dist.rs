@@ -578,8 +578,8 @@ impl Dist {
     /// nothing; Uniform `lo + (hi − lo)·U`; Exponential `−ln(U′)/rate`; Normal `mean + sd·Z`;
     /// LogNormal `exp(mu + sigma·Z)`; Pareto `scale / U′^(1/shape)`, computed as
     /// `scale · exp(−ln(U′)/shape)`; Mixture draws one `U` to pick a component by cumulative
-    /// weight, then samples it; Empirical picks an observation uniformly. Here `U` is [`SimRng::uniform`], `U′`
-    /// [`SimRng::uniform_open0`] and `Z` [`SimRng::standard_normal`].
+    /// weight, then samples it; Empirical picks an observation uniformly. Here `U` is
+    /// [`SimRng::uniform`], `U′` [`SimRng::uniform_open0`] and `Z` [`SimRng::standard_normal`].
     #[inline]
     pub fn sample(&self, rng: &mut SimRng) -> f64 {
         match *self {
