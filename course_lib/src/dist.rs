@@ -1671,7 +1671,7 @@ mod tests {
         }
     }
 
-    // ---- properties ------------------------------------------------------------------------------
+    // ---- properties --------------------------------------------------------------------------
 
     fn arb_parametric() -> impl Strategy<Value = Dist> {
         prop_oneof![
@@ -1705,7 +1705,10 @@ mod tests {
             ps.sort_by(f64::total_cmp);
             let qs: Vec<f64> = ps.iter().map(|&p| d.quantile(p).unwrap()).collect();
             for (w, p) in qs.windows(2).zip(&ps) {
-                prop_assert!(!w[0].is_nan() && w[0] <= w[1], "{d}: Q not monotone at p = {p}: {qs:?}");
+                prop_assert!(
+                    !w[0].is_nan() && w[0] <= w[1],
+                    "{d}: Q not monotone at p = {p}: {qs:?}"
+                );
             }
             for x in xs {
                 let f = d.cdf(x);
