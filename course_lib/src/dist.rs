@@ -1047,7 +1047,7 @@ mod tests {
     const PS: [f64; 13] =
         [1e-9, 1e-6, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 0.999_999, 1.0 - 1e-9];
 
-    // ---- closed forms against the published formulas ------------------------------------
+    // ---- closed forms against the published formulas --------------------------------------------
 
     #[test]
     fn exponential_matches_textbook_formulas() {
@@ -1163,7 +1163,7 @@ mod tests {
         }
     }
 
-    // ---- round trips -----------------------------------------------------------------------
+    // ---- round trips ----------------------------------------------------------------------------
 
     #[test]
     fn cdf_of_quantile_is_p_for_every_parametric_variant_and_mixtures() {
@@ -1269,7 +1269,7 @@ mod tests {
         assert_eq!(big.mean(), Some(1.5));
     }
 
-    // ---- empirical --------------------------------------------------------------------------
+    // ---- empirical ------------------------------------------------------------------------------
 
     #[test]
     fn empirical_matches_numpy_type7_quantiles() {
@@ -1385,7 +1385,7 @@ mod tests {
         assert_eq!((source_name, line), (path.display().to_string(), 3));
     }
 
-    // ---- sampling agrees with the closed forms ------------------------------------------
+    // ---- sampling agrees with the closed forms --------------------------------------------------
 
     const N: usize = 200_000;
 
@@ -1447,7 +1447,7 @@ mod tests {
         assert!((ones / N as f64 - 0.3).abs() < 5.0 * se);
     }
 
-    // ---- determinism ---------------------------------------------------------------------------
+    // ---- determinism ----------------------------------------------------------------------------
 
     #[test]
     fn same_seed_same_samples() {
@@ -1531,7 +1531,7 @@ mod tests {
         assert!(!mixed.is_non_negative());
     }
 
-    // ---- invalid parameters ------------------------------------------------------------------
+    // ---- invalid parameters ---------------------------------------------------------------------
 
     /// Asserts an `OutOfRange` error for parameter `name`, and that the message names it.
     #[track_caller]
@@ -1621,7 +1621,7 @@ mod tests {
         }
     }
 
-    // ---- serde -----------------------------------------------------------------------------
+    // ---- serde ----------------------------------------------------------------------------------
 
     #[test]
     fn deserialisation_goes_through_the_validated_constructors() {
@@ -1639,7 +1639,7 @@ mod tests {
         assert_eq!(good, Dist::pareto(1.0, 2.0));
     }
 
-    // ---- display -------------------------------------------------------------------------------
+    // ---- display --------------------------------------------------------------------------------
 
     #[test]
     fn display_is_readable() {
@@ -1671,7 +1671,7 @@ mod tests {
         }
     }
 
-    // ---- properties --------------------------------------------------------------------------
+    // ---- properties -----------------------------------------------------------------------------
 
     fn arb_parametric() -> impl Strategy<Value = Dist> {
         prop_oneof![
