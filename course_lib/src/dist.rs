@@ -209,6 +209,12 @@ impl Dist {
     /// `lo` is allowed (see [`Dist::sample_delay`] for how a delay is clamped).
     pub fn uniform(lo: f64, hi: f64) -> Result<Dist> {
         let (lo, hi) = validate::ordered("lo", lo, "hi", hi)?;
+        if !(hi - lo).is_finite() {
+            return Err(Error::invalid(
+                "uniform distribution",
+                format!("the width hi − lo = {hi} − ({lo}) is too large to represent"),
+            ));
+        }
         Ok(Dist::Uniform { lo, hi })
     }
 
@@ -226,7 +232,7 @@ impl Dist {
         if rate.is_finite() {
             Ok(Dist::Exponential { rate })
         } else {
-            Err(Error::out_of_range("mean", mean, "is too small: 1 / mean must be finite"))
+            Err(Error::out_of_range("mean", mean, "must be large enough that 1 / mean is finite"))
         }
     }
 
@@ -307,7 +313,7 @@ impl Dist {
 
     /// Checks the parameters of a distribution built directly from the enum variants, with
     /// the same rules and messages as the constructors. (Mixture and Empirical values are
-    /// always valid: their fields are private.)
+    /// always valid: their fields are private and checked on construction.)
     pub fn check(&self) -> Result<()> {
         match *self {
             Dist::Constant { value } => Dist::constant(value).map(drop),
@@ -316,8 +322,7 @@ impl Dist {
             Dist::Normal { mean, sd } => Dist::normal(mean, sd).map(drop),
             Dist::LogNormal { mu, sigma } => Dist::lognormal(mu, sigma).map(drop),
             Dist::Pareto { scale, shape } => Dist::pareto(scale, shape).map(drop),
-            Dist::Mixture(ref m) => m.components.iter().try_for_each(|(_, d)| d.check()),
-            Dist::Empirical(_) => Ok(()),
+            Dist::Mixture(_) | Dist::Empirical(_) => Ok(()),
         }
     }
 }
@@ -432,10 +437,11 @@ impl Empirical {
     ///
     /// ```
     /// # use course_lib::dist::Empirical;
-    /// let path = std::env::temp_dir().join("course_lib_doctest_rtt.csv");
+    /// let path = std::env::temp_dir().join(format!("rtt_{}.csv", std::process::id()));
     /// std::fs::write(&path, "# ping results\nhost,rtt_ms\na,1.5\nb,0.5\n\nc,2.5\n").unwrap();
     /// let e = Empirical::from_csv(&path, "rtt_ms")?;
     /// assert_eq!(e.samples(), &[0.5, 1.5, 2.5]);
+    /// # std::fs::remove_file(&path).unwrap();
     /// # Ok::<(), course_lib::Error>(())
     /// ```
     pub fn from_csv(path: impl AsRef<Path>, column: &str) -> Result<Empirical> {
@@ -572,11 +578,11 @@ impl Dist {
     /// [`Dist::sample_delay`] when the value is a delay.
     ///
     /// How each variant samples (useful when replaying a run by hand): Constant draws
-    /// nothing; Uniform `lo + (hi − lo)·U`; Exponential `−ln(U′)/rate`; Normal
-    /// `mean + sd·Z`; LogNormal `exp(mu + sigma·Z)`; Pareto `scale / U′^(1/shape)`; Mixture
-    /// draws one `U` to pick a component by cumulative weight, then samples it; Empirical
-    /// picks an observation uniformly. Here `U` is [`SimRng::uniform`], `U′`
-    /// [`SimRng::uniform_open0`] and `Z` [`SimRng::standard_normal`].
+    /// nothing; Uniform `lo + (hi − lo)·U`; Exponential `−ln(U′)/rate`; Normal `mean + sd·Z`;
+    /// LogNormal `exp(mu + sigma·Z)`; Pareto `scale / U′^(1/shape)`, computed as
+    /// `scale · exp(−ln(U′)/shape)`; Mixture draws one `U` to pick a component by cumulative
+    /// weight, then samples it; Empirical picks an observation uniformly. Here `U` is
+    /// [`SimRng::uniform`], `U′` [`SimRng::uniform_open0`] and `Z` [`SimRng::standard_normal`].
     #[inline]
     pub fn sample(&self, rng: &mut SimRng) -> f64 {
         match *self {
@@ -585,7 +591,9 @@ impl Dist {
             Dist::Exponential { rate } => rng.exponential(rate),
             Dist::Normal { mean, sd } => mean + sd * rng.standard_normal(),
             Dist::LogNormal { mu, sigma } => libm::exp(mu + sigma * rng.standard_normal()),
-            Dist::Pareto { scale, shape } => scale / libm::pow(rng.uniform_open0(), 1.0 / shape),
+            // x_m / U′^(1/α) = x_m · exp(E) with E = −ln(U′)/α ~ Exp(α): the same number up to
+            // rounding, and `libm::exp` + `libm::log` is several times faster than `libm::pow`.
+            Dist::Pareto { scale, shape } => scale * libm::exp(rng.exponential(shape)),
             Dist::Mixture(ref m) => m.sample(rng),
             Dist::Empirical(ref e) => e.sorted[rng.below(e.sorted.len() as u64) as usize],
         }
@@ -791,7 +799,13 @@ impl Dist {
     fn inverse_cdf(&self, p: f64) -> f64 {
         match *self {
             Dist::Constant { value } => value,
-            Dist::Uniform { lo, hi } => lo + p * (hi - lo),
+            Dist::Uniform { lo, hi } => {
+                if p == 1.0 {
+                    hi
+                } else {
+                    lo + p * (hi - lo)
+                }
+            }
             Dist::Exponential { rate } => -libm::log1p(-p) / rate,
             Dist::Normal { mean, sd } => {
                 if sd == 0.0 {
@@ -914,32 +928,31 @@ impl fmt::Display for Dist {
             Dist::Pareto { scale, shape } => {
                 write!(f, "Pareto(x_m = {} ms, α = {})", num(scale), num(shape))
             }
-            Dist::Mixture(ref m) => {
-                write!(f, "Mixture[")?;
-                for (i, (w, d)) in m.components.iter().enumerate() {
-                    if i > 0 {
-                        write!(f, " + ")?;
-                    }
-                    write!(f, "{} × {d}", num(*w))?;
-                }
-                write!(f, "]")
-            }
-            Dist::Empirical(ref e) => {
-                write!(f, "Empirical(n = {}, median = {} ms)", e.len(), num(self.median()))
-            }
+            Dist::Mixture(ref m) => fmt::Display::fmt(m, f),
+            Dist::Empirical(ref e) => fmt::Display::fmt(e, f),
         }
     }
 }
 
 impl fmt::Display for Mixture {
+    /// `Mixture[0.9 × Exp(mean = 1 ms) + 0.1 × Pareto(x_m = 10 ms, α = 1.5)]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&Dist::Mixture(self.clone()), f)
+        write!(f, "Mixture[")?;
+        for (i, (w, d)) in self.components.iter().enumerate() {
+            if i > 0 {
+                write!(f, " + ")?;
+            }
+            write!(f, "{} × {d}", num(*w))?;
+        }
+        write!(f, "]")
     }
 }
 
 impl fmt::Display for Empirical {
+    /// `Empirical(n = 500, median = 0.41 ms)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&Dist::Empirical(self.clone()), f)
+        let median = self.quantile_type7(0.5);
+        write!(f, "Empirical(n = {}, median = {} ms)", self.len(), num(median))
     }
 }
 
@@ -1038,7 +1051,7 @@ mod tests {
     const PS: [f64; 13] =
         [1e-9, 1e-6, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 0.999, 0.999_999, 1.0 - 1e-9];
 
-    // ---- closed forms against the published formulas ------------------------------------
+    // ---- closed forms against the published formulas --------------------------------------------
 
     #[test]
     fn exponential_matches_textbook_formulas() {
@@ -1154,7 +1167,7 @@ mod tests {
         }
     }
 
-    // ---- round trips -----------------------------------------------------------------------
+    // ---- round trips ----------------------------------------------------------------------------
 
     #[test]
     fn cdf_of_quantile_is_p_for_every_parametric_variant_and_mixtures() {
@@ -1260,7 +1273,7 @@ mod tests {
         assert_eq!(big.mean(), Some(1.5));
     }
 
-    // ---- empirical --------------------------------------------------------------------------
+    // ---- empirical ------------------------------------------------------------------------------
 
     #[test]
     fn empirical_matches_numpy_type7_quantiles() {
@@ -1376,7 +1389,7 @@ mod tests {
         assert_eq!((source_name, line), (path.display().to_string(), 3));
     }
 
-    // ---- sampling agrees with the closed forms ------------------------------------------
+    // ---- sampling agrees with the closed forms --------------------------------------------------
 
     const N: usize = 200_000;
 
@@ -1438,7 +1451,7 @@ mod tests {
         assert!((ones / N as f64 - 0.3).abs() < 5.0 * se);
     }
 
-    // ---- determinism ---------------------------------------------------------------------------
+    // ---- determinism ----------------------------------------------------------------------------
 
     #[test]
     fn same_seed_same_samples() {
@@ -1522,7 +1535,7 @@ mod tests {
         assert!(!mixed.is_non_negative());
     }
 
-    // ---- invalid parameters ------------------------------------------------------------------
+    // ---- invalid parameters ---------------------------------------------------------------------
 
     /// Asserts an `OutOfRange` error for parameter `name`, and that the message names it.
     #[track_caller]
@@ -1563,6 +1576,8 @@ mod tests {
             assert!(matches!(zero_is_bad, Err(Error::OutOfRange { .. })));
         }
         assert_out_of_range(Dist::exponential_mean(1e-320), "mean"); // 1 / mean overflows
+        let e = Dist::uniform(-f64::MAX, f64::MAX).unwrap_err();
+        assert!(matches!(e, Error::Invalid { .. }), "{e:?}");
         let e = Dist::uniform(5.0, 1.0).unwrap_err();
         assert_eq!(e.to_string(), "lo = 5 is out of range: must be at most hi = 1");
         let e = Dist::lognormal_from_median_p99(10.0, 5.0).unwrap_err();
@@ -1610,7 +1625,26 @@ mod tests {
         }
     }
 
-    // ---- display -------------------------------------------------------------------------------
+    // ---- serde ----------------------------------------------------------------------------------
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialisation_goes_through_the_validated_constructors() {
+        use serde::de::{value::Error as DeError, IntoDeserializer};
+        use serde::Deserialize;
+        let ok: std::result::Result<Empirical, DeError> =
+            Empirical::deserialize(vec![3.0, 1.0, 2.0].into_deserializer());
+        assert_eq!(ok.unwrap().samples(), &[1.0, 2.0, 3.0]);
+        let empty: std::result::Result<Empirical, DeError> =
+            Empirical::deserialize(Vec::<f64>::new().into_deserializer());
+        assert!(empty.unwrap_err().to_string().contains("empirical sample is empty"));
+        let bad = Dist::try_from(repr::DistRepr::Exponential { rate: -1.0 }).unwrap_err();
+        assert!(bad.to_string().starts_with("rate = -1"), "{bad}");
+        let good = Dist::try_from(repr::DistRepr::from(Dist::pareto(1.0, 2.0).unwrap()));
+        assert_eq!(good, Dist::pareto(1.0, 2.0));
+    }
+
+    // ---- display --------------------------------------------------------------------------------
 
     #[test]
     fn display_is_readable() {
@@ -1642,7 +1676,7 @@ mod tests {
         }
     }
 
-    // ---- properties ------------------------------------------------------------------------------
+    // ---- properties -----------------------------------------------------------------------------
 
     fn arb_parametric() -> impl Strategy<Value = Dist> {
         prop_oneof![
@@ -1676,7 +1710,10 @@ mod tests {
             ps.sort_by(f64::total_cmp);
             let qs: Vec<f64> = ps.iter().map(|&p| d.quantile(p).unwrap()).collect();
             for (w, p) in qs.windows(2).zip(&ps) {
-                prop_assert!(!w[0].is_nan() && w[0] <= w[1], "{d}: Q not monotone at p = {p}: {qs:?}");
+                prop_assert!(
+                    !w[0].is_nan() && w[0] <= w[1],
+                    "{d}: Q not monotone at p = {p}: {qs:?}"
+                );
             }
             for x in xs {
                 let f = d.cdf(x);
