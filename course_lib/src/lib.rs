@@ -56,6 +56,10 @@ pub use error::{Error, Result};
 pub mod prelude {
     pub use crate::dist::Dist;
     pub use crate::error::{Error, Result};
+    pub use crate::plot::{
+        format_duration_ns, Arrow, BarChart, CdfChart, Figure, Heatmap, Histogram, LineChart, Mark,
+        MarkKind, SequenceDiagram,
+    };
     pub use crate::rng::SimRng;
     pub use crate::sim::{
         Ctx, Fault, FaultSchedule, Link, Network, Node, NodeId, RequestId, SimBuilder, Simulation,

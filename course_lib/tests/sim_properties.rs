@@ -338,3 +338,29 @@ fn traffic_resumes_after_a_partition_heals() {
         assert!(sim.stats().cut >= 5);
     }
 }
+
+#[test]
+fn sequence_diagram_shows_lost_and_delivered_messages_and_crashes() {
+    let net = Network::new(Dist::constant(5.0).unwrap()).with_loss(0.3).unwrap();
+    let faults = FaultSchedule::new().crash(1, 40.0).restart(1, 70.0);
+    let mut sim = SimBuilder::new(4)
+        .network(net)
+        .faults(faults)
+        .trace(true)
+        .build(PingPong::pair(6))
+        .unwrap();
+    sim.run_until_ms(150.0);
+    let d = sim.sequence_diagram("ping-pong with loss", 0.0, 150.0).unwrap();
+    let svg = d.render().unwrap().svg().to_string();
+    assert!(svg.contains("ping-pong with loss"));
+    assert!(svg.contains("Ping(0)") && svg.contains("Pong(0)"), "labels missing");
+    let lost =
+        sim.trace().events().iter().filter(|e| matches!(e.kind, TraceKind::Drop { .. })).count();
+    assert!(lost > 0, "seed 4 should lose something at 30% loss");
+    // without a trace there is nothing to draw, and the error says how to fix it
+    let mut quiet = SimBuilder::new(4).build(PingPong::pair(1)).unwrap();
+    quiet.run_until_ms(10.0);
+    let e = quiet.sequence_diagram("x", 0.0, 10.0).unwrap_err();
+    assert!(e.to_string().contains(".trace(true)"));
+    assert!(sim.sequence_diagram("x", 10.0, 5.0).is_err());
+}

@@ -522,6 +522,23 @@ impl<N: Node> Simulation<N> {
         &self.faults
     }
 
+    /// A message sequence diagram of this run between `from_ms` and `to_ms` (see
+    /// [`Trace::sequence_diagram`]); needs `.trace(true)` when building.
+    pub fn sequence_diagram(
+        &self,
+        title: &str,
+        from_ms: f64,
+        to_ms: f64,
+    ) -> Result<crate::plot::SequenceDiagram> {
+        if !self.tracing {
+            return Err(Error::invalid(
+                "sequence diagram",
+                "this simulation was built without a trace: add .trace(true) to the builder",
+            ));
+        }
+        self.trace.sequence_diagram(title, self.nodes.len(), from_ms, to_ms, true)
+    }
+
     /// Number of events waiting in the queue.
     pub fn pending_events(&self) -> usize {
         self.queue.len()
