@@ -65,4 +65,8 @@ pub mod prelude {
         Ctx, Fault, FaultSchedule, Link, Network, Node, NodeId, RequestId, SimBuilder, Simulation,
         Time,
     };
+    pub use crate::table::{fmt_sig, Table};
+
+    #[cfg(feature = "frames")]
+    pub use crate::frames::{frame_table, read_csv, FrameDisplay};
 }

@@ -32,7 +32,11 @@ use std::fmt::{self, Display, Write as _};
 use crate::error::{Error, Result};
 
 /// A small table of results.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Like [`crate::plot::Figure`], a table shows as HTML only when evcxr can call
+/// [`Table::evcxr_display`] on the cell's last expression; if it shows as
+/// `Table … was not drawn …`, end the cell with a plain variable (`t`).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Table {
     headers: Vec<String>,
     rows: Vec<Vec<String>>,
@@ -182,6 +186,18 @@ impl Table {
 
 /// Plain text: caption, headers, a dashed rule per column, rows; columns separated by two
 /// spaces, numeric columns right-aligned, trailing spaces trimmed.
+impl fmt::Debug for Table {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Table ({} rows) {} inline: end the cell with a plain variable (`t`) so evcxr can \
+             call evcxr_display\n{self}",
+            self.rows.len(),
+            crate::plot::NOT_DRAWN_MARKER
+        )
+    }
+}
+
 impl Display for Table {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.headers.len();

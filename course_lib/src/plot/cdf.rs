@@ -31,6 +31,7 @@ pub struct CdfChart {
     series: Vec<(String, Vec<f64>)>,
     log_x: bool,
     ccdf: bool,
+    x_range: Option<(f64, f64)>,
     size: Option<(u32, u32)>,
 }
 
@@ -43,6 +44,7 @@ impl CdfChart {
             series: Vec::new(),
             log_x: false,
             ccdf: false,
+            x_range: None,
             size: None,
         }
     }
@@ -72,6 +74,14 @@ impl CdfChart {
         self
     }
 
+    /// Show only `lo ≤ x ≤ hi` (the curves are clamped to the range, so each still starts and
+    /// ends at its level there). Useful with `log_x` when a few tiny samples would otherwise
+    /// stretch the axis over decades nobody cares about.
+    pub fn x_range(mut self, lo: f64, hi: f64) -> Self {
+        self.x_range = Some((lo, hi));
+        self
+    }
+
     /// Figure size in pixels (default 720×400).
     pub fn size(mut self, width: u32, height: u32) -> Self {
         self.size = Some((width, height));
@@ -85,6 +95,12 @@ impl CdfChart {
     pub fn render(&self) -> Result<Figure> {
         if self.series.is_empty() {
             return Err(nothing_to_plot("CDF chart", ".series(name, samples)"));
+        }
+        if let Some((lo, hi)) = self.x_range {
+            crate::error::validate::ordered("lo", lo, "hi", hi)?;
+            if self.log_x && lo <= 0.0 {
+                return Err(crate::Error::out_of_range("lo", lo, "must be > 0 on a log x axis"));
+            }
         }
         let y_label = if self.ccdf { "fraction > x" } else { "fraction ≤ x" };
         let mut chart =
@@ -100,7 +116,12 @@ impl CdfChart {
             }
             let mut sorted = xs.clone();
             sorted.sort_by(f64::total_cmp);
-            let pts = if self.ccdf { ccdf_steps(&sorted) } else { cdf_steps(&sorted) };
+            let mut pts = if self.ccdf { ccdf_steps(&sorted) } else { cdf_steps(&sorted) };
+            if let Some((lo, hi)) = self.x_range {
+                for p in &mut pts {
+                    p.0 = p.0.clamp(lo, hi);
+                }
+            }
             min_level = min_level.min(1.0 / sorted.len() as f64);
             chart = chart.series(name.clone(), pts);
         }
@@ -112,6 +133,9 @@ impl CdfChart {
         }
         if self.log_x {
             chart = chart.log_x();
+        }
+        if let Some((lo, hi)) = self.x_range {
+            chart = chart.x_range(lo, hi);
         }
         if let Some((w, h)) = self.size {
             chart = chart.size(w, h);
@@ -175,6 +199,15 @@ fn ccdf_steps(sorted: &[f64]) -> Vec<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn x_range_clamps_curves_and_rejects_bad_ranges() {
+        let xs: Vec<f64> = (1..=1000).map(|i| f64::from(i) * 1e-3).collect();
+        let fig = CdfChart::new("t").series("a", &xs).log_x().ccdf().x_range(0.1, 1.0).render();
+        assert!(fig.is_ok());
+        assert!(CdfChart::new("t").series("a", &xs).x_range(2.0, 1.0).render().is_err());
+        assert!(CdfChart::new("t").series("a", &xs).log_x().x_range(0.0, 1.0).render().is_err());
+    }
 
     #[test]
     fn cdf_steps_are_exact_for_small_samples() {

@@ -87,7 +87,13 @@ pub(crate) use crate::table::fmt_sig;
 /// A rendered chart: an SVG document plus what it shows.
 ///
 /// Shows inline in JupyterLab when it is the last expression of an evcxr cell.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// **If a figure shows as text** (`Figure "…" was not drawn …`) instead of a picture, evcxr
+/// could not call [`Figure::evcxr_display`] on the cell's last expression and fell back to
+/// `Debug`. That happens when the last expression moves or captures a variable defined in the
+/// same cell. End the cell with a plain borrow instead: `let fig = chart.render()?; fig` or
+/// `chart.render()?` where `chart` is not consumed.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Figure {
     svg: String,
     title: String,
@@ -125,6 +131,21 @@ impl Figure {
     /// method of this name when a value is the last expression of a cell.
     pub fn evcxr_display(&self) {
         println!("EVCXR_BEGIN_CONTENT image/svg+xml\n{}\nEVCXR_END_CONTENT", self.svg);
+    }
+}
+
+/// The text evcxr shows when it cannot display a figure inline (see [`Figure`]); the notebook
+/// runner fails a notebook whose output contains it.
+pub const NOT_DRAWN_MARKER: &str = "was not drawn";
+
+impl fmt::Debug for Figure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "Figure {:?} {NOT_DRAWN_MARKER} inline: end the cell with a plain variable \
+             (`let fig = ….render()?; fig`) so evcxr can call evcxr_display",
+            self.title
+        )
     }
 }
 

@@ -592,3 +592,13 @@ proptest::proptest! {
         let _ = d.render();
     }
 }
+
+#[test]
+fn debug_text_says_the_figure_was_not_drawn() {
+    let fig = LineChart::new("t").series("a", vec![(0.0, 1.0), (1.0, 2.0)]).render().unwrap();
+    let text = format!("{fig:?}");
+    assert!(text.contains(super::NOT_DRAWN_MARKER) && text.contains("\"t\""), "{text}");
+    assert!(!text.contains("<svg"), "Debug must not dump the SVG");
+    let table = crate::table::Table::new(["x"]).row([1]);
+    assert!(format!("{table:?}").contains(super::NOT_DRAWN_MARKER));
+}
