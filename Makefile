@@ -13,6 +13,10 @@ NOTEBOOKS ?=
 # Extra arguments for `jupyter lab`, e.g. LAB_ARGS="--no-browser --ip=0.0.0.0".
 # The port comes from JUPYTER_PORT (read by Jupyter itself; default 8888, next free if taken).
 LAB_ARGS ?=
+# Jupyter's runtime files (connection files, server info) stay in the repo, not in ~/.local.
+export JUPYTER_RUNTIME_DIR ?= $(CURDIR)/.jupyter-runtime
+# Containers often run as root; Jupyter refuses that without --allow-root.
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: lab course setup venv evcxr kernel warm execute book check-notebooks test clean distclean reset-cache help
 
@@ -22,7 +26,7 @@ help:
 lab course: setup
 	@mkdir -p notebooks
 	@echo "==> starting JupyterLab on notebooks/ (Ctrl-C twice to stop)"
-	.venv/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	.venv/bin/jupyter lab --notebook-dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
 
 # .venv + pinned Python tools, evcxr_jupyter 0.22.0, Rust kernel in .venv, warm evcxr cache.
 setup:

@@ -259,6 +259,8 @@ def _ensure_kernel_env() -> None:
     # The venv's kernel.json sets EVCXR_CONFIG_DIR; setting it here too keeps the cache on
     # when a differently registered 'rust' kernel is picked up (its env does not clear ours).
     os.environ.setdefault("EVCXR_CONFIG_DIR", str(REPO / "tools" / "evcxr"))
+    # Kernel connection files go to the repo's .jupyter-runtime/, not ~/.local/share/jupyter.
+    os.environ.setdefault("JUPYTER_RUNTIME_DIR", str(REPO / ".jupyter-runtime"))
 
 
 def warm(first_timeout: int) -> int:
