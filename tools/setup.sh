@@ -47,9 +47,13 @@ step_venv() {
 }
 
 evcxr_installed_version() {
-    # evcxr_jupyter 0.22.0 has no --version flag; ask cargo which version it installed.
+    # evcxr_jupyter 0.22.0 rejects --version (it prints an error), so fall back to asking cargo
+    # which version it installed.
     [[ -x "$CARGO_BIN/evcxr_jupyter" ]] || return 0
-    cargo install --list 2>/dev/null | sed -n 's/^evcxr_jupyter v\([^:]*\):$/\1/p'
+    local v
+    v="$("$CARGO_BIN/evcxr_jupyter" --version 2>/dev/null </dev/null | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true)"
+    [[ -n "$v" ]] || v="$(cargo install --list 2>/dev/null | sed -n 's/^evcxr_jupyter v\([^:]*\):$/\1/p')"
+    echo "$v"
 }
 
 step_evcxr() {
