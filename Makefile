@@ -1,0 +1,60 @@
+# Course toolchain. Two commands matter:
+#   make lab    run the course (JupyterLab on notebooks/)      [also: make, make course]
+#   make test   run every test (Rust, Python tools, notebook hygiene, notebooks executed)
+# Logic lives in tools/ (setup.sh, run_notebooks.py, check_notebooks.py, test.sh).
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := lab
+
+PY := .venv/bin/python
+# Notebooks to execute/check (default: notebooks/*.ipynb), e.g. NOTEBOOKS=notebooks/01_x.ipynb
+NOTEBOOKS ?=
+# Extra arguments for `jupyter lab`, e.g. LAB_ARGS="--no-browser --ip=0.0.0.0".
+# The port comes from JUPYTER_PORT (read by Jupyter itself; default 8888, next free if taken).
+LAB_ARGS ?=
+# Jupyter's runtime files (connection files, server info) stay in the repo, not in ~/.local.
+export JUPYTER_RUNTIME_DIR ?= $(CURDIR)/.jupyter-runtime
+# Containers often run as root; Jupyter refuses that without --allow-root.
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
+
+.PHONY: lab course setup venv evcxr kernel warm execute book check-notebooks test clean distclean reset-cache help
+
+help:
+	@sed -n '1,4p' Makefile; echo; echo "targets: lab (default) setup warm execute check-notebooks test clean distclean reset-cache"
+
+lab course: setup
+	@mkdir -p notebooks
+	@echo "==> starting JupyterLab on notebooks/ (Ctrl-C twice to stop)"
+	.venv/bin/jupyter lab --notebook-dir=notebooks $(ROOT_ARGS) $(LAB_ARGS)
+
+# .venv + pinned Python tools, evcxr_jupyter 0.22.0, Rust kernel in .venv, warm evcxr cache.
+setup:
+	@tools/setup.sh venv evcxr kernel warm
+
+venv evcxr kernel:
+	@tools/setup.sh $@
+
+# Fill evcxr's compilation cache; FORCE_WARM=1 to redo it even when the stamp says warm.
+warm:
+	@tools/setup.sh venv evcxr kernel warm
+
+execute book: setup
+	@$(PY) tools/run_notebooks.py $(NOTEBOOKS)
+
+check-notebooks:
+	@tools/setup.sh venv
+	@$(PY) tools/check_notebooks.py $(NOTEBOOKS)
+
+test:
+	@tools/test.sh
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf .venv
+
+# Empty evcxr's compilation cache (shared by all evcxr kernels of this user) and the warm stamps.
+reset-cache:
+	rm -rf "$${XDG_CACHE_HOME:-$$HOME/.cache}/evcxr"

@@ -1,0 +1,48 @@
+"""End to end on the real Rust kernel: the sample fixture runs, a compile error and a panic
+fail the run naming notebook and cell. Skipped when no 'rust' kernel is registered (run
+`make setup`); `make test` runs it after setup, so CI always exercises the kernel path even
+while notebooks/ is empty."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+TOOLS = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+sys.path.insert(0, str(TOOLS))
+
+import run_notebooks as rn  # noqa: E402
+
+
+def _have_rust_kernel() -> bool:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return "rust" in KernelSpecManager().find_kernel_specs()
+
+
+@pytest.mark.skipif(not _have_rust_kernel(), reason="no 'rust' Jupyter kernel: run make setup")
+def test_execute_fixtures_end_to_end(tmp_path, capsys):
+    nbs = [FIXTURES / "00_sample.ipynb", *sorted((FIXTURES / "failing").glob("*.ipynb"))]
+    assert rn.main([*map(str, nbs), "--out", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+
+    timings = {t["notebook"]: t for t in json.loads((tmp_path / "timings.json").read_text())}
+    assert timings["00_sample"]["status"] == "ok"
+    assert timings["00_sample"]["setup_s"] > 0 and len(timings["00_sample"]["cell_s"]) == 2
+    assert timings["98_compile_error"]["status"] == "FAIL"
+    assert timings["99_panic"]["status"] == "FAIL"
+    assert "98_compile_error.ipynb: cell 3 failed: [E0308] Error: mismatched types" in out
+    assert "99_panic.ipynb: cell 3 failed: thread" in out and "index out of bounds" in out
+    assert "FAILED: 2 of 3 notebook(s) failed" in err
+
+    executed = json.loads((tmp_path / "executed" / "00_sample.ipynb").read_text())
+    value = "".join(executed["cells"][3]["outputs"][0]["data"]["text/plain"])
+    assert 0.0 <= float(value) < 1.0
+    index = (tmp_path / "html" / "index.html").read_text()
+    assert '<a href="00_sample.html">00 · Toolchain sample</a>' in index
+    assert (tmp_path / "html" / "00_sample.html").stat().st_size > 10_000
+    assert "| 00_sample |" in (tmp_path / "timings.md").read_text()
