@@ -42,6 +42,10 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 PANIC = re.compile(r"^thread '[^']*'(?: \(\d+\))? panicked at .*$", re.M)
 CRASH = re.compile(r"^Child process terminated with status.*$", re.M)
 FRAME = re.compile(r"^\s*\d+: ")
+# course_lib's Figure and Table print this through Debug when evcxr could not call their
+# evcxr_display (the cell's last expression moved a variable of the same cell): the picture is
+# missing, so the cell counts as failed. Keep in sync with plot::NOT_DRAWN_MARKER.
+NOT_DRAWN = "was not drawn inline"
 
 
 # ---------------------------------------------------------------- pure helpers (unit-tested)
@@ -73,6 +77,11 @@ def cell_error(cell) -> str | None:
         "".join(o.get("text", "") for o in cell.get("outputs", [])
                 if o.get("output_type") == "stream" and o.get("name") == "stderr")
     )
+    for out in cell.get("outputs", []):
+        plain = out.get("data", {}).get("text/plain", "")
+        plain = "".join(plain) if isinstance(plain, list) else plain
+        if NOT_DRAWN in plain:
+            texts.append(plain.splitlines()[0])
     for pattern in (PANIC, CRASH):
         m = pattern.search(stderr)
         if m:

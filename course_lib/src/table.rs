@@ -190,7 +190,7 @@ impl fmt::Debug for Table {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "Table ({} rows) {} inline: end the cell with a plain variable (`t`) so evcxr can \
+            "Table ({} rows) {}: end the cell with a plain variable (`t`) so evcxr can \
              call evcxr_display\n{self}",
             self.rows.len(),
             crate::plot::NOT_DRAWN_MARKER

@@ -240,6 +240,10 @@ def test_cell_error_detection():
     ok = {"outputs": [{"output_type": "stream", "name": "stderr", "text": "warning: unused\n"},
                       {"output_type": "execute_result", "data": {"text/plain": "1"}}]}
     assert rn.cell_error(ok) is None
+    # a Figure shown through Debug (evcxr could not call evcxr_display) is a missing picture
+    fallback = {"outputs": [{"output_type": "execute_result", "data": {"text/plain":
+        'Figure "t" was not drawn inline: end the cell with a plain variable'}}]}
+    assert rn.cell_error(fallback).startswith('Figure "t" was not drawn inline')
 
 
 def test_failure_message_names_cell():

@@ -136,13 +136,13 @@ impl Figure {
 
 /// The text evcxr shows when it cannot display a figure inline (see [`Figure`]); the notebook
 /// runner fails a notebook whose output contains it.
-pub const NOT_DRAWN_MARKER: &str = "was not drawn";
+pub const NOT_DRAWN_MARKER: &str = "was not drawn inline";
 
 impl fmt::Debug for Figure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "Figure {:?} {NOT_DRAWN_MARKER} inline: end the cell with a plain variable \
+            "Figure {:?} {NOT_DRAWN_MARKER}: end the cell with a plain variable \
              (`let fig = ….render()?; fig`) so evcxr can call evcxr_display",
             self.title
         )
