@@ -5,7 +5,9 @@
 //! recompiling the crate). evcxr keys its cache on rustc's command line only, not on file
 //! contents; this script adds `--cfg course_lib_source="<hash>"`, a hash of every source file
 //! (and the data files compiled in with `include_str!`), so any edit changes the key and the
-//! crate is rebuilt. Keep this file small and dependency-free: it is itself compiled once and
+//! crate is rebuilt. The hash also covers `CARGO_HOME`: the registry crates course_lib links
+//! against are compiled from sources under it, and a course_lib built against one copy of them
+//! cannot be linked with another. Keep this file small and dependency-free: it is itself compiled once and
 //! cached the same way (after editing it, run `make reset-cache`).
 
 use std::fs;
@@ -32,9 +34,14 @@ fn main() {
         println!("cargo:rerun-if-changed={}", dir.display());
     }
     println!("cargo:rerun-if-changed=Cargo.toml");
+    println!("cargo:rerun-if-env-changed=CARGO_HOME");
     files.sort();
-    // FNV-1a over (relative path, contents) of every file
+    // FNV-1a over CARGO_HOME and (relative path, contents) of every file
     let mut hash: u64 = 0xCBF2_9CE4_8422_2325;
+    for byte in std::env::var("CARGO_HOME").unwrap_or_default().bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01B3);
+    }
     for file in &files {
         let name = file.strip_prefix(&root).unwrap_or(file).to_string_lossy().into_owned();
         for byte in name.bytes().chain(fs::read(file).unwrap_or_default()) {

@@ -78,12 +78,21 @@ pub fn check(id: &str, condition: bool, hint: &str) -> Check {
 /// Pass when `got` is within `tolerance` of `expected` (absolute). NaN never passes.
 pub fn check_close(id: &str, got: f64, expected: f64, tolerance: f64, hint: &str) -> Check {
     if (got - expected).abs() <= tolerance {
-        Check::new(id, true, format!("{} is within {tolerance} of {}", sig(got), sig(expected)))
+        Check::new(
+            id,
+            true,
+            format!("{} is within {} of {}", sig(got), sig(tolerance), sig(expected)),
+        )
     } else {
         Check::new(
             id,
             false,
-            format!("expected {} (± {tolerance}), got {} — hint: {hint}", sig(expected), sig(got)),
+            format!(
+                "expected {} (± {}), got {} — hint: {hint}",
+                sig(expected),
+                sig(tolerance),
+                sig(got)
+            ),
         )
     }
 }
@@ -143,9 +152,13 @@ mod tests {
         assert!(!c.passed());
         assert_eq!(
             c.to_string(),
-            "FAIL [x]: expected 86.30 (± 0.5), got 43.10 — hint: twice the distance"
+            "FAIL [x]: expected 86.30 (± 0.5000), got 43.10 — hint: twice the distance"
         );
         assert!(check_close("x", 86.2, 86.3, 0.5, "").passed());
+        assert_eq!(
+            check_close("t", 1.0, 1.0, 1e-12, "").message(),
+            "1.000 is within 1.000e-12 of 1.000"
+        );
         assert!(!check_close("x", f64::NAN, 1.0, 0.5, "").passed());
         assert!(check_eq("e", 3, 3, "").passed());
         assert_eq!(check_eq("e", 2, 3, "count").message(), "expected 3, got 2 — hint: count");

@@ -52,7 +52,7 @@
 //! ## Reading
 //! * M. Kleppmann, *Designing Data-Intensive Applications*, ch. 8 "The Trouble with
 //!   Distributed Systems" (2017).
-//! * FoundationDB's deterministic simulation testing: W. Zhou et al., "FoundationDB: A
+//! * FoundationDB's deterministic simulation testing: J. Zhou et al., "FoundationDB: A
 //!   Distributed Unbundled Transactional Key Value Store", SIGMOD 2021, §4.
 //! * The style follows stateright's actor model and turmoil's simulated network.
 
