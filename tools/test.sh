@@ -8,6 +8,7 @@ STEPS=(
     "cargo fmt|cargo fmt --all -- --check"
     "cargo clippy|cargo clippy --workspace --all-targets --all-features -- -D warnings"
     "cargo test|cargo test --workspace --all-features"
+    "cargo doc|RUSTDOCFLAGS='-D warnings' cargo doc --no-deps -p course_lib"
     "pytest tools/tests|.venv/bin/python -m pytest -q tools/tests"
     "check-notebooks|.venv/bin/python tools/check_notebooks.py"
     "execute notebooks|.venv/bin/python tools/run_notebooks.py"
