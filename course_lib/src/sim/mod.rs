@@ -183,28 +183,70 @@ enum Ev<N: Node> {
     Fault { index: usize, start: bool },
 }
 
-struct Scheduled<N: Node> {
+/// A queue entry: when, the tie-breaking sequence number, and the slab slot holding the event.
+/// The heap moves only these 24-byte keys; events stay put in the slab.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key {
     time: Time,
     seq: u64,
-    ev: Ev<N>,
+    slot: u32,
 }
 
-impl<N: Node> PartialEq for Scheduled<N> {
-    fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
-    }
-}
-impl<N: Node> Eq for Scheduled<N> {}
-impl<N: Node> PartialOrd for Scheduled<N> {
+impl PartialOrd for Key {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl<N: Node> Ord for Scheduled<N> {
+impl Ord for Key {
     /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest event first; equal
-    /// times pop in the order they were scheduled.
+    /// times pop in the order they were scheduled (`seq` is unique, so `slot` never decides).
     fn cmp(&self, other: &Self) -> Ordering {
         other.time.cmp(&self.time).then_with(|| other.seq.cmp(&self.seq))
+    }
+}
+
+/// The future-event list: a binary heap of [`Key`]s over a slab of events.
+struct EventQueue<N: Node> {
+    heap: BinaryHeap<Key>,
+    slab: Vec<Option<Ev<N>>>,
+    free: Vec<u32>,
+}
+
+impl<N: Node> EventQueue<N> {
+    fn new() -> Self {
+        EventQueue { heap: BinaryHeap::new(), slab: Vec::new(), free: Vec::new() }
+    }
+
+    #[inline]
+    fn push(&mut self, time: Time, seq: u64, ev: Ev<N>) {
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slab[slot as usize] = Some(ev);
+                slot
+            }
+            None => {
+                self.slab.push(Some(ev));
+                (self.slab.len() - 1) as u32
+            }
+        };
+        self.heap.push(Key { time, seq, slot });
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<(Time, Ev<N>)> {
+        let key = self.heap.pop()?;
+        let ev = self.slab[key.slot as usize].take().expect("a queued slot holds its event");
+        self.free.push(key.slot);
+        Some((key.time, ev))
+    }
+
+    #[inline]
+    fn peek_time(&self) -> Option<Time> {
+        self.heap.peek().map(|k| k.time)
+    }
+
+    fn len(&self) -> usize {
+        self.heap.len()
     }
 }
 
@@ -270,7 +312,7 @@ impl SimBuilder {
             link_index,
             last_arrival: vec![Time::ZERO; n * n],
             cut: vec![0; n * n],
-            queue: BinaryHeap::new(),
+            queue: EventQueue::new(),
             seq: 0,
             next_msg: 0,
             next_timer: 0,
@@ -321,7 +363,7 @@ pub struct Simulation<N: Node> {
     link_index: Vec<u32>,
     last_arrival: Vec<Time>,
     cut: Vec<u32>,
-    queue: BinaryHeap<Scheduled<N>>,
+    queue: EventQueue<N>,
     seq: u64,
     next_msg: u64,
     next_timer: u64,
@@ -343,7 +385,7 @@ impl<N: Node> Simulation<N> {
     /// Process the next event. Returns its time, or `None` when nothing is left to happen.
     /// Use this to check an invariant after every event.
     pub fn step(&mut self) -> Option<Time> {
-        let Scheduled { time, ev, .. } = self.queue.pop()?;
+        let (time, ev) = self.queue.pop()?;
         self.now = time;
         self.stats.events += 1;
         match ev {
@@ -390,7 +432,7 @@ impl<N: Node> Simulation<N> {
     pub fn run_until_ms(&mut self, t_ms: f64) -> u64 {
         let until = Time::from_ms(t_ms);
         let before = self.stats.events;
-        while self.queue.peek().is_some_and(|e| e.time <= until) {
+        while self.queue.peek_time().is_some_and(|t| t <= until) {
             self.step();
         }
         if until > self.now {
@@ -562,7 +604,7 @@ impl<N: Node> Simulation<N> {
     fn push(&mut self, time: Time, ev: Ev<N>) {
         let seq = self.seq;
         self.seq += 1;
-        self.queue.push(Scheduled { time, seq, ev });
+        self.queue.push(time, seq, ev);
     }
 
     #[inline]
