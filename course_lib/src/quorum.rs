@@ -673,7 +673,13 @@ struct ZoneSampler {
     base: usize,
     /// ⌊2⁶⁴ · P(count ≥ j)⌋ for the remaining j with P > 0, non-increasing.
     thresholds: Vec<u64>,
+    /// `thresholds` padded with zeros (`u < 0` never holds) when there are at most
+    /// [`PADDED`] of them: a fixed-length, branch-free, unrolled comparison.
+    padded: Option<[u64; PADDED]>,
 }
+
+/// Zones with at most this many thresholds use the fixed-length fast path.
+const PADDED: usize = 8;
 
 const TWO_64: f64 = 18_446_744_073_709_551_616.0;
 
@@ -700,12 +706,20 @@ impl ZoneSampler {
             }
             thresholds.push(t);
         }
-        ZoneSampler { base, thresholds }
+        let padded = (thresholds.len() <= PADDED).then(|| {
+            let mut a = [0u64; PADDED];
+            a[..thresholds.len()].copy_from_slice(&thresholds);
+            a
+        });
+        ZoneSampler { base, thresholds, padded }
     }
 
     #[inline(always)]
     fn draw(&self, u: u64) -> usize {
-        self.base + self.thresholds.iter().map(|&t| (u < t) as usize).sum::<usize>()
+        match &self.padded {
+            Some(a) => self.base + a.iter().map(|&t| (u < t) as usize).sum::<usize>(),
+            None => self.base + self.thresholds.iter().map(|&t| (u < t) as usize).sum::<usize>(),
+        }
     }
 }
 
@@ -725,16 +739,48 @@ impl Sampler {
 
     /// Adds `trials` draws of the up-count to `hist`.
     fn run(&self, rng: &mut SimRng, trials: u64, hist: &mut [u64]) {
-        if let [z] = self.zones.as_slice() {
-            // Independent nodes: one 64-bit number per trial. Two histograms, so consecutive
-            // trials with the same count do not wait on each other's store.
+        if let [z @ ZoneSampler { padded: Some(t), .. }] = self.zones.as_slice() {
+            // Independent nodes: one 64-bit number per trial, and counters of "count ≥ j"
+            // kept in registers (no histogram store per trial).
+            let mut ge = [0u64; PADDED];
+            for _ in 0..trials {
+                let u = rng.next_u64();
+                for (g, &tj) in ge.iter_mut().zip(t) {
+                    *g += (u < tj) as u64;
+                }
+            }
+            // hist[base + j] = #(count ≥ j) − #(count ≥ j + 1); #(count ≥ 0) = trials
+            let mut above = trials;
+            for (j, &g) in ge.iter().enumerate() {
+                if z.base + j < hist.len() {
+                    hist[z.base + j] += above - g;
+                }
+                above = g;
+            }
+        } else if let [z] = self.zones.as_slice() {
+            for _ in 0..trials {
+                hist[z.draw(rng.next_u64())] += 1;
+            }
+        } else if let Some(padded) = self.zones.iter().map(|z| z.padded).collect::<Option<Vec<_>>>()
+        {
+            // Several small zones: one number per zone, fixed-length comparisons, and two
+            // histograms so consecutive trials with the same count do not wait on one store.
+            let base: usize = self.zones.iter().map(|z| z.base).sum();
+            let draw = |rng: &mut SimRng| {
+                let mut c = base;
+                for a in &padded {
+                    let u = rng.next_u64();
+                    c += a.iter().map(|&t| (u < t) as usize).sum::<usize>();
+                }
+                c
+            };
             let mut h2 = vec![0u64; hist.len()];
             for _ in 0..trials / 2 {
-                hist[z.draw(rng.next_u64())] += 1;
-                h2[z.draw(rng.next_u64())] += 1;
+                hist[draw(rng)] += 1;
+                h2[draw(rng)] += 1;
             }
             if trials % 2 == 1 {
-                hist[z.draw(rng.next_u64())] += 1;
+                hist[draw(rng)] += 1;
             }
             for (a, b) in hist.iter_mut().zip(h2) {
                 *a += b;
@@ -948,6 +994,39 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.iter().sum::<u64>(), trials);
         assert_ne!(a, up_count_histogram_with_threads(&t, trials, 12, 1).unwrap());
+    }
+
+    #[test]
+    fn all_sampling_paths_agree_with_the_closed_form() {
+        // single small zone, single large zone (> PADDED thresholds), several small zones,
+        // and a mix with a large zone (the general path)
+        let cases = [
+            (3, Topology::independent(5, 0.9).unwrap()),
+            (15, Topology::independent(20, 0.8).unwrap()),
+            (
+                3,
+                Topology::zones(
+                    vec![Zone { nodes: 2, p_zone_up: 0.9 }, Zone { nodes: 3, p_zone_up: 0.8 }],
+                    0.9,
+                )
+                .unwrap(),
+            ),
+            (
+                9,
+                Topology::zones(
+                    vec![Zone { nodes: 12, p_zone_up: 0.95 }, Zone { nodes: 3, p_zone_up: 0.8 }],
+                    0.9,
+                )
+                .unwrap(),
+            ),
+        ];
+        for (k, t) in cases {
+            let exact = t.at_least_k(k).unwrap();
+            let e = monte_carlo_at_least_k_with_threads(k, &t, 400_000, 4, 2).unwrap();
+            assert!(e.contains(exact), "k {k}: {e} vs {exact}");
+            let h = up_count_histogram_with_threads(&t, 400_000, 3, 1).unwrap();
+            assert_eq!(h.iter().sum::<u64>(), 400_000);
+        }
     }
 
     #[test]
