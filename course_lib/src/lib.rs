@@ -20,7 +20,7 @@
 //! | [`sim`] | the deterministic discrete-event simulator: nodes, network, faults, traces | 01 onwards |
 //! | [`detector`] | "slow or dead?": timeout failure detectors on heavy-tailed delays | 01 |
 //! | [`latency`] | the latency ladder and the tail-at-scale arithmetic | 01 |
-//! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | quorums |
+//! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
 //! | [`plot`] | SVG figures that render inline in JupyterLab and save to files | all |
 //! | [`table`] | small HTML tables for results | all |
 //! | [`grade`] | exercise checks that print a pass/fail line and never abort a notebook | all |

@@ -429,7 +429,8 @@ pub(crate) fn linear_ticks(lo: f64, hi: f64, max_n: usize) -> (Vec<f64>, f64) {
 /// minor ticks at 2..9 × each decade when there are not too many.
 pub(crate) fn log_ticks(lo: f64, hi: f64, max_n: usize) -> (Vec<f64>, Vec<f64>) {
     let (a, b) = (lo.log10(), hi.log10());
-    let (k0, k1) = (a.floor() as i32, b.ceil() as i32);
+    // f64 spans decades -324..=308: never iterate beyond them, whatever lo and hi are
+    let (k0, k1) = (a.floor().clamp(-324.0, 308.0) as i32, b.ceil().clamp(-324.0, 308.0) as i32);
     let within = |v: f64| v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9);
     let decades: Vec<i32> = (k0..=k1).filter(|k| within(10f64.powi(*k))).collect();
     let mut major: Vec<f64>;
@@ -517,7 +518,18 @@ fn fmt_log_tick(v: f64) -> String {
 
 /// Data bounds padded by a few percent (linear) or a fraction of a decade (log).
 /// Linear ranges of non-negative data do not go below zero because of the padding.
+/// The result is always finite: padding data near ±`f64::MAX` (or down to subnormals on a
+/// log axis) stops at the largest (smallest positive) representable value.
 pub(crate) fn padded(min: f64, max: f64, log: bool) -> (f64, f64) {
+    let (lo, hi) = padded_unclamped(min, max, log);
+    if log {
+        (lo.clamp(f64::MIN_POSITIVE, f64::MAX), hi.clamp(f64::MIN_POSITIVE, f64::MAX))
+    } else {
+        (lo.clamp(f64::MIN, f64::MAX), hi.clamp(f64::MIN, f64::MAX))
+    }
+}
+
+fn padded_unclamped(min: f64, max: f64, log: bool) -> (f64, f64) {
     if log {
         if max <= min {
             return (min / 2.0, max * 2.0);
@@ -561,6 +573,18 @@ mod tests {
         assert_eq!(t, vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0]);
         let (t, _) = linear_ticks(-0.03, 0.27, 6);
         assert_eq!(t.first().copied(), Some(0.0));
+    }
+
+    #[test]
+    fn extreme_ranges_stay_finite_and_small() {
+        // data up to 1.4e308 on a log axis once padded to infinity and asked for 2^31 decades
+        let (lo, hi) = padded(5.3e-8, 1.39e308, true);
+        assert!(lo > 0.0 && hi.is_finite(), "{lo} {hi}");
+        let (major, minor) = log_ticks(lo, hi, 8);
+        assert!(major.len() <= 20 && minor.len() <= 200, "{} {}", major.len(), minor.len());
+        let (lo, hi) = padded(-1.7e308, 1.7e308, false);
+        assert!(lo.is_finite() && hi.is_finite());
+        assert!(log_ticks(f64::MIN_POSITIVE, f64::INFINITY, 8).0.len() <= 20);
     }
 
     #[test]
