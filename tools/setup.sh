@@ -158,6 +158,12 @@ step_warm() {
         say "evcxr cache already warm for this Cargo.lock/rustc ($stamp)"
         return
     fi
+    # The kernel runs cargo offline (`:offline 1` in tools/evcxr/init.evcxr): no index queries
+    # at every `:dep`, and the versions used are the downloaded ones, i.e. Cargo.lock's.
+    # So download exactly those first (the host's platform only).
+    say "downloading the crates in Cargo.lock (cargo fetch; cached after the first time)"
+    (cd "$REPO" && cargo fetch --locked --target "$(rustc -vV | sed -n 's/^host: //p')") \
+        || die "cargo fetch failed: no network to crates.io? (see README, troubleshooting)"
     say "warming the evcxr cache (cold: compiles course_lib's dependencies, a minute or two)"
     local t0=$SECONDS
     "$PYTHON" "$REPO/tools/run_notebooks.py" --warm

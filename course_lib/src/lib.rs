@@ -54,6 +54,9 @@ pub mod frames;
 
 pub use error::{Error, Result};
 
+/// The `rand` crate (without its global, unseeded generators), for its API on [`rng::SimRng`].
+pub use rand;
+
 /// Everything a notebook needs, for `use course_lib::prelude::*;`.
 pub mod prelude {
     pub use crate::dist::Dist;

@@ -30,8 +30,20 @@
 //! assert!(xs.iter().all(|x| (0.0..1.0).contains(x)));
 //! ```
 //!
-//! `SimRng` also implements [`rand_core::RngCore`], so `rand`'s API works on it; but only the
-//! methods defined here are promised to be stable across releases.
+//! `SimRng` also implements [`rand_core::RngCore`], so `rand`'s API works on it, re-exported as
+//! `course_lib::rand` (no extra `:dep` needed); but only the methods defined here are promised
+//! to be stable across releases. `rand`'s global `thread_rng` is not built in, on purpose.
+//!
+//! ```
+//! use course_lib::rand::{seq::SliceRandom, Rng};
+//! use course_lib::rng::SimRng;
+//! let mut rng = SimRng::new(7);
+//! let die: u32 = rng.random_range(1..=6);
+//! assert!((1..=6).contains(&die));
+//! let mut v = vec![1, 2, 3, 4];
+//! v.shuffle(&mut rng);
+//! assert_eq!(v.len(), 4);
+//! ```
 //!
 //! ## Reading
 //! * D. Blackman and S. Vigna, "Scrambled Linear Pseudorandom Number Generators", ACM TOMS
