@@ -378,7 +378,7 @@ def _cell_problem(cell) -> tuple[str, str] | None:
 def execute_notebook(nb: dict, workdir: Path, *, cell_timeout: float = 60,
                      setup_timeout: float = 600, notebook_timeout: float = 900,
                      max_output_chars: int = 100_000, pgid_file: Path | None = None,
-                     log_path: Path | None = None) -> RunResult:
+                     log_path: Path | None = None, setup_lock: Path | None = None) -> RunResult:
     """Execute every code cell of `nb` (a dict, filled with outputs in place) in a fresh kernel
     whose working folder is `workdir`/notebooks (with `../course_lib` and `../data` linked to
     this repository). Never raises for the notebook's own faults: a cell that times out or
@@ -403,6 +403,7 @@ def execute_notebook(nb: dict, workdir: Path, *, cell_timeout: float = 60,
     Client = _client_class()
     log = open(log_path, "a") if log_path else subprocess.DEVNULL
     start = 0  # position in `code` to continue from
+    setup_attempts = 1
     try:
         while start < len(code):
             Client.sizes, Client.truncated = {}, set()
@@ -428,10 +429,12 @@ def execute_notebook(nb: dict, workdir: Path, *, cell_timeout: float = 60,
                             tmp = nbformat.v4.new_code_cell(uses)
                             client.timeout = max(1, int(min(cell_timeout,
                                                             deadline - time.monotonic())))
+                            orig = node.cells[i]
                             try:
                                 client.execute_cell(tmp, i)
                             except Exception:
                                 pass
+                            node.cells[i] = orig  # nbclient stores the cell it ran at index i
                         continue
                     replay = pos < start
                     remaining = deadline - time.monotonic()
@@ -440,12 +443,17 @@ def execute_notebook(nb: dict, workdir: Path, *, cell_timeout: float = 60,
                         next_start = len(code)
                         break
                     limit = setup_timeout if pos == 0 else cell_timeout
-                    cell = copy.deepcopy(node.cells[i]) if replay else node.cells[i]
+                    orig_cell = node.cells[i]
+                    cell = copy.deepcopy(orig_cell) if replay else orig_cell
                     client.timeout = max(1, int(min(limit, remaining)))
                     c0 = time.monotonic()
                     failure = None
                     try:
-                        client.execute_cell(cell, i)
+                        if pos == 0 and setup_lock:
+                            with _locked(setup_lock):
+                                client.execute_cell(cell, i)
+                        else:
+                            client.execute_cell(cell, i)
                     except CellTimeoutError:
                         failure = ("timeout", f"timed out after {client.timeout} s"
                                    + (" (notebook time limit)" if limit > remaining else ""))
@@ -456,6 +464,11 @@ def execute_notebook(nb: dict, workdir: Path, *, cell_timeout: float = 60,
                     if failure is None and (p := _cell_problem(cell)) and p[0] == "crashed":
                         failure = p
                     if replay:
+                        node.cells[i] = orig_cell
+                        if pos == 0 and _cell_problem(cell) and setup_attempts < 3:
+                            setup_attempts += 1
+                            next_start = start
+                            break
                         if failure:  # should not happen (deterministic), but do not loop
                             poisoned.add(i)
                         continue
@@ -475,6 +488,13 @@ def execute_notebook(nb: dict, workdir: Path, *, cell_timeout: float = 60,
                             next_start = pos + 1
                         break
                     p = _cell_problem(cell)
+                    if pos == 0 and p and setup_attempts < 3:
+                        # The course's setup cell is known to work: an error is the
+                        # environment (evcxr's shared cache raced with another kernel).
+                        setup_attempts += 1
+                        cell.outputs = []
+                        next_start = 0
+                        break
                     run.status, run.error = ("error", p[1]) if p else ("ok", "")
                 else:
                     next_start = len(code)
@@ -493,6 +513,26 @@ def execute_notebook(nb: dict, workdir: Path, *, cell_timeout: float = 60,
     nb.clear()
     nb.update(json.loads(nbformat.writes(node)))
     return res
+
+
+class _locked:
+    """An exclusive lock on a file (fcntl), so parallel kernels load course_lib one at a time."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        import fcntl
+
+        self.f = open(self.path, "a")
+        fcntl.flock(self.f, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+
+        fcntl.flock(self.f, fcntl.LOCK_UN)
+        self.f.close()
 
 
 def _reason(run: CellRun | None, what: str) -> str:
@@ -620,7 +660,8 @@ def grade_one(job: dict) -> dict:
                            setup_timeout=job["setup_timeout"],
                            notebook_timeout=job["notebook_timeout"],
                            max_output_chars=job["max_output_chars"],
-                           pgid_file=work / "kernel.pgid", log_path=work / "kernel.log")
+                           pgid_file=work / "kernel.pgid", log_path=work / "kernel.log",
+                           setup_lock=Path(job["setup_lock"]) if job.get("setup_lock") else None)
     rows.extend(exercise_rows(master, graded, res))
     bad = [(k, r) for k, r in sorted(res.cells.items()) if r.status in ("timeout", "crashed")]
     if bad or res.stopped:
@@ -864,7 +905,8 @@ def grade_all(submissions: Path, out: Path, masters_dir: Path, jobs: int = 2,
             "work": str(work), "executed": str(out / "executed" / safe_name(student)
                                                 / f"{safe_name(clean_stem(guess))}.ipynb"),
             "cell_timeout": cell_timeout, "setup_timeout": setup_timeout,
-            "notebook_timeout": notebook_timeout, "max_output_chars": max_output_chars})
+            "notebook_timeout": notebook_timeout, "max_output_chars": max_output_chars,
+            "setup_lock": str(out / ".setup.lock")})
     results = {k: v for k, v in done.items() if k in keys}
     skipped = len(found) - len(jobs_todo)
     csv_path = out / "grades.csv"

@@ -521,13 +521,33 @@ def cmd_student(paths: list[Path], out: Path) -> int:
     return status
 
 
-def cmd_test_student(paths: list[Path], out: Path) -> int:
+def cmd_test_student(paths: list[Path], out: Path, jobs: int = 2) -> int:
     """Generate the student copies, then execute each: every cell must run (no compile error,
     no panic outside check_fn), and every check id must print FAIL (nothing is solved)."""
     import grade  # the grader's executor; imported lazily (needs nbclient)
 
     if cmd_student(paths, out):
         return 1
+    if jobs > 1 and len(paths) > 1:
+        import subprocess
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(p: Path):
+            r = subprocess.run([sys.executable, __file__, "test-student", "--jobs", "1", "--out",
+                                str(out), str(p)], capture_output=True, text=True)
+            return p, r.returncode, r.stdout + r.stderr
+
+        failed = []
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            for p, rc, text in pool.map(one, paths):
+                print("\n".join(ln for ln in text.splitlines() if "stubbed with" not in ln),
+                      flush=True)
+                if rc:
+                    failed.append(p.name)
+        if failed:
+            print(f"test-student: {len(failed)} notebook(s) failed: {', '.join(failed)}",
+                  file=sys.stderr)
+        return 1 if failed else 0
     failures = []
     for p in paths:
         nb = read_nb(p)
@@ -560,6 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("notebooks", nargs="*", type=Path)
     t = sub.add_parser("test-student", help="write student copies and execute them")
     t.add_argument("--out", type=Path, default=STUDENT_DIR)
+    t.add_argument("--jobs", type=int, default=2, help="notebooks executed in parallel (2)")
     t.add_argument("notebooks", nargs="*", type=Path)
     args = ap.parse_args(argv)
     paths = _paths(args.notebooks)
@@ -567,7 +588,7 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_annotate(paths, args.check)
     if args.cmd == "student":
         return cmd_student(paths, args.out)
-    return cmd_test_student(paths, args.out)
+    return cmd_test_student(paths, args.out, args.jobs)
 
 
 if __name__ == "__main__":
