@@ -165,9 +165,9 @@ def index_page(entries: list[dict], cmap: list[tuple[str, str, str]]) -> str:
     """entries: {number, href, title, objectives, status}."""
     by_num = {e["number"]: e for e in entries}
     rows = []
-    numbers = [r[0] for r in cmap] or [e["number"] for e in entries]
-    for num in numbers + [e["number"] for e in entries if e["number"] not in
-                          {r[0] for r in cmap}]:
+    numbers = [r[0] for r in cmap]
+    numbers += [e["number"] for e in entries if e["number"] not in numbers]
+    for num in numbers:
         e = by_num.get(num)
         topics = next((r[2] for r in cmap if r[0] == num), "")
         name = next((r[1] for r in cmap if r[0] == num), "")
@@ -177,7 +177,7 @@ def index_page(entries: list[dict], cmap: list[tuple[str, str, str]]) -> str:
             rows.append(f'<tr><td>{num}</td><td><a href="{html.escape(e["href"])}">'
                         f'{_inline_md(e["title"])}</a>{flag}<div class="topics">'
                         f'{_inline_md(topics)}</div>'
-                        + (f"<details><summary>objectives</summary><ul>{obj}</ul></details>"
+                        + (f'<div class="objectives">You will be able to:<ul>{obj}</ul></div>'
                            if obj else "") + "</td></tr>")
         else:
             rows.append(f"<tr class=\"planned\"><td>{num}</td><td>{_inline_md(name)} "
@@ -187,7 +187,8 @@ def index_page(entries: list[dict], cmap: list[tuple[str, str, str]]) -> str:
             "<title>Distributed systems, runnable: the course book</title><style>"
             "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
             "td{padding:.4em .6em;vertical-align:top;border-bottom:1px solid #eee}"
-            ".topics{color:#555;font-size:90%}.planned{color:#999}</style></head><body>\n"
+            ".topics{color:#555;font-size:90%}.planned{color:#999}.objectives{font-size:90%}"
+            "ul{margin:.2em 0}</style></head><body>\n"
             "<h1>Distributed systems, runnable</h1>\n<p>The course map: every notebook in "
             "reading order, executed. Each page links to the previous and the next one.</p>\n"
             "<table>\n" + "\n".join(rows) + "\n</table>\n</body></html>\n")

@@ -35,9 +35,7 @@ HEADING = re.compile(r"^#{1,6}\s+(.*)$")
 BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)(.+?)(?:\*\*|__)")
 
 
-def source(cell) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
+source = homework.source  # a cell's source as one string
 
 
 def _headings(cells) -> list[str]:

@@ -343,7 +343,8 @@ def _client_class():
 
         def output(self, outs, msg, display_id, cell_index):
             content = msg.get("content", {})
-            size = len(json.dumps(content.get("data", content.get("text", ""))))
+            # what the output will weigh in the saved notebook, wrapper included
+            size = len(json.dumps(content.get("data", content.get("text", "")))) + 64
             used = self.sizes.get(cell_index, 0)
             if used + size > self.max_output_chars:
                 self.truncated.add(cell_index)

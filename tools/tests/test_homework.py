@@ -336,3 +336,18 @@ def test_book_objectives_map_and_nav():
     nav = book.nav_html(None, ("01_x.html", "01 · X"))
     out = book.add_nav("<html><body class='x'>hi</body></html>", nav)
     assert out.count('href="01_x.html"') == 2 and 'href="index.html"' in out
+
+
+def test_book_and_slides_from_an_executed_notebook(tmp_path):
+    executed = tmp_path / "executed"
+    executed.mkdir()
+    (executed / MASTER.name).write_bytes(
+        (HOMEWORK / "submissions" / "alice" / MASTER.name).read_bytes())
+    assert book.build_book([MASTER], executed, tmp_path / "book", None) == 0
+    index = (tmp_path / "book" / "index.html").read_text()
+    assert index.count("<tr>") == 1 and "read their checks" in index
+    page = (tmp_path / "book" / "97_homework.html").read_text()
+    assert page.count('href="index.html"') == 2 and "PASS [97-double]" in page
+    assert book.build_slides([MASTER], executed, tmp_path / "slides", None) == 0
+    slides = (tmp_path / "slides" / "97_homework.slides.html").read_text()
+    assert slides.count("<section") >= 4 and "reveal.js" in slides
