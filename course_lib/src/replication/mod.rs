@@ -34,8 +34,12 @@
 //! * **Sloppy quorum and hinted handoff** (Dynamo §4.6): when home replicas do not answer
 //!   within the timeout, the coordinator writes to *fallback* nodes instead, each keeping the
 //!   write as a **hint** for the home replica it stands in for and handing it back when that
-//!   replica is reachable again. Writes stay available; R + W > N no longer guarantees that a
-//!   read sees them, since the fallbacks are not in anyone's read set.
+//!   replica is reachable again. A write that reached W replicas but missed some home
+//!   replicas by the timeout also leaves hints for them (as Cassandra does; Dynamo hints only
+//!   the writes it sent to fallbacks). Reads turn to the fallbacks the same way, and a fallback
+//!   answers from its own store, not from its hints. Writes stay available; R + W > N no
+//!   longer guarantees that a read sees them, since read and write quorums may now meet only
+//!   on fallbacks that hold the write as a hint.
 //! * **Catch-up on restart**: a restarted replica asks its peers for their whole store and
 //!   merges it (the crudest anti-entropy; Merkle trees make it cheaper, notebook 18).
 //!

@@ -362,7 +362,27 @@ impl KvNode {
         let cfg = &self.shared.config;
         let Some(op) = self.ops.get(&op_id) else { return };
         if op.answered {
-            // answered but not every replica replied: repair what we have, then forget it
+            // answered, but not every replica replied. A write leaves hints for the home
+            // replicas that missed it (as Cassandra does; Dynamo hints only sloppy writes); a
+            // read repairs what it has. Then the operation is forgotten.
+            if let (OpKind::Put(item), true) =
+                (&op.kind, phase == 0 && cfg.sloppy && cfg.hinted_handoff)
+            {
+                let (key, item) = (op.key, *item);
+                let missing: Vec<usize> = op
+                    .targets
+                    .iter()
+                    .copied()
+                    .take(cfg.n)
+                    .filter(|t| !op.replies.iter().any(|&(x, _)| x == *t))
+                    .collect();
+                for (home, fb) in missing.into_iter().zip(self.shared.placement.fallbacks(key)) {
+                    ctx.send(
+                        NodeId(fb),
+                        KvMsg::Write { op: op_id, key, item, hint_for: Some(home) },
+                    );
+                }
+            }
             self.finish(ctx, op_id);
             return;
         }
