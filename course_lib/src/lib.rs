@@ -21,6 +21,7 @@
 //! | [`detector`] | "slow or dead?": timeout failure detectors on heavy-tailed delays | 01 |
 //! | [`latency`] | the latency ladder and the tail-at-scale arithmetic | 01 |
 //! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
+//! | [`replication`] | sync/async/quorum replication of a key-value store on the simulator, read repair, sloppy quorums, hinted handoff, the sharded-KV workshop | 15 |
 //! | [`plot`] | SVG figures that render inline in JupyterLab and save to files | all |
 //! | [`table`] | small HTML tables for results | all |
 //! | [`grade`] | exercise checks that print a pass/fail line and never abort a notebook | all |
@@ -45,6 +46,7 @@ pub mod grade;
 pub mod latency;
 pub mod plot;
 pub mod quorum;
+pub mod replication;
 pub mod rng;
 pub mod sim;
 pub mod table;
