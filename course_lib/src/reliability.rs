@@ -402,6 +402,130 @@ pub fn tail_summary(sample: &[f64]) -> Result<TailSummary> {
     })
 }
 
+// ---------------------------------------------------------------------------------------------
+// Failure domains
+
+/// A system S = (N, E, F) seen through its failure domains (seed 001, module 1.1): nodes N
+/// placed in a hierarchy of locations (region / zone / rack / node), and failure modes F, one
+/// per location: "rack eu/a/r1 loses power" takes down every node under that rack. The
+/// **impact** of a mode is the set of nodes it takes down; its **blast radius** is the
+/// fraction of N that is. (Edges E, the network, fail the same way: a switch is a rack-level
+/// mode.)
+///
+/// ```
+/// use course_lib::reliability::FailureDomains;
+/// let s = FailureDomains::new(vec![
+///     vec!["eu", "a", "r1"], vec!["eu", "a", "r1"], vec!["eu", "a", "r2"],
+///     vec!["eu", "b", "r1"], vec!["us", "a", "r1"], vec!["us", "a", "r2"],
+/// ])?;
+/// assert_eq!(s.impact("eu/a")?, vec![0, 1, 2]);
+/// assert!((s.blast_radius("eu")? - 4.0 / 6.0).abs() < 1e-12);
+/// // a majority of replicas {0, 3, 4} survives any single zone failure
+/// assert!(s.modes().iter().filter(|m| m.matches('/').count() == 1)
+///     .all(|m| s.survives(m, &[0, 3, 4], 2).unwrap()));
+/// # Ok::<(), course_lib::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailureDomains {
+    /// Location path of every node (outermost first); the node itself is appended as `nK`.
+    paths: Vec<Vec<String>>,
+}
+
+impl FailureDomains {
+    /// Nodes given by their location paths, outermost first (`["eu", "a", "r1"]`). All paths
+    /// must have the same depth (at least 1); node `k` gets the extra last level `nK`.
+    pub fn new<S: Into<String>>(locations: Vec<Vec<S>>) -> Result<FailureDomains> {
+        if locations.is_empty() {
+            return Err(Error::empty("the node list", "give at least one node location"));
+        }
+        let mut paths: Vec<Vec<String>> = Vec::new();
+        for (k, loc) in locations.into_iter().enumerate() {
+            let mut p: Vec<String> = loc.into_iter().map(Into::into).collect();
+            if p.is_empty() || p.iter().any(|l| l.is_empty() || l.contains('/')) {
+                return Err(Error::invalid(
+                    format!("location of node {k}"),
+                    "needs at least one level, each a non-empty name without '/'",
+                ));
+            }
+            if let Some(first) = paths.first() {
+                if first.len() != p.len() + 1 {
+                    return Err(Error::invalid(
+                        format!("location of node {k}"),
+                        format!("has {} levels, node 0 has {}: give every node the same depth", p.len(), first.len() - 1),
+                    ));
+                }
+            }
+            p.push(format!("n{k}"));
+            paths.push(p);
+        }
+        Ok(FailureDomains { paths })
+    }
+
+    /// Number of nodes |N|.
+    pub fn len(&self) -> usize {
+        self.paths.len()
+    }
+
+    /// Never true (there is at least one node).
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty()
+    }
+
+    /// Every failure mode, outermost first: one per distinct location prefix
+    /// (`"eu"`, `"eu/a"`, `"eu/a/r1"`, `"eu/a/r1/n0"`, …), in order of first appearance.
+    pub fn modes(&self) -> Vec<String> {
+        let depth = self.paths[0].len();
+        let mut out: Vec<String> = Vec::new();
+        for level in 1..=depth {
+            for p in &self.paths {
+                let m = p[..level].join("/");
+                if !out.contains(&m) {
+                    out.push(m);
+                }
+            }
+        }
+        out
+    }
+
+    /// The nodes a failure of location `mode` (e.g. `"eu/a"`) takes down.
+    ///
+    /// # Errors
+    /// A mode that matches no node.
+    pub fn impact(&self, mode: &str) -> Result<Vec<usize>> {
+        let parts: Vec<&str> = mode.split('/').collect();
+        let hit: Vec<usize> = self
+            .paths
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.len() >= parts.len() && p.iter().zip(&parts).all(|(a, b)| a == b))
+            .map(|(k, _)| k)
+            .collect();
+        if hit.is_empty() {
+            return Err(Error::invalid(
+                format!("failure mode \"{mode}\""),
+                "no node is at that location: use one of modes()",
+            ));
+        }
+        Ok(hit)
+    }
+
+    /// |impact(mode)| / |N|.
+    pub fn blast_radius(&self, mode: &str) -> Result<f64> {
+        Ok(self.impact(mode)?.len() as f64 / self.len() as f64)
+    }
+
+    /// Whether at least `k` of the `replicas` (node ids) stay up when `mode` fails.
+    pub fn survives(&self, mode: &str, replicas: &[usize], k: usize) -> Result<bool> {
+        for &r in replicas {
+            if r >= self.len() {
+                return Err(Error::UnknownNode { node: r, cluster_size: self.len(), context: "the replica set".into() });
+            }
+        }
+        let down = self.impact(mode)?;
+        Ok(replicas.iter().filter(|r| !down.contains(r)).count() >= k)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -498,6 +622,21 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("hedge_after_ms"));
+    }
+
+    #[test]
+    fn failure_domains_impact_and_survival() {
+        let s = FailureDomains::new(vec![vec!["z1", "r1"], vec!["z1", "r1"], vec!["z1", "r2"], vec!["z2", "r1"]])
+            .unwrap();
+        assert_eq!(s.modes()[..3], ["z1", "z2", "z1/r1"]);
+        assert_eq!(s.modes().len(), 2 + 3 + 4);
+        assert_eq!(s.impact("z1/r1").unwrap(), vec![0, 1]);
+        assert_eq!(s.impact("z2/r1/n3").unwrap(), vec![3]);
+        assert!(!s.survives("z1/r1", &[0, 1, 3], 2).unwrap());
+        assert!(s.survives("z1/r1", &[0, 2, 3], 2).unwrap());
+        assert!(s.impact("z9").is_err());
+        assert!(FailureDomains::new(vec![vec!["a"], vec!["a", "b"]]).is_err());
+        assert!(s.survives("z1", &[7], 1).is_err());
     }
 
     #[test]

@@ -363,12 +363,18 @@ impl Evaluation {
             let detection =
                 hits.iter().map(|a| a.raised_at(dt).saturating_sub(at(inc.start))).min();
             let reset = hits.iter().map(|a| a.cleared_at(dt).saturating_sub(at(inc.end))).max();
+            let page_reset = hits
+                .iter()
+                .filter(|a| a.severity == Severity::Page)
+                .map(|a| a.cleared_at(dt).saturating_sub(at(inc.end)))
+                .max();
             let first_severity = hits.iter().min_by_key(|a| a.start).map(|a| a.severity);
             outcomes.push(IncidentOutcome {
                 incident: inc.id.clone(),
                 kind: inc.kind.clone(),
                 detection,
                 reset,
+                page_reset,
                 alerts: hits.len(),
                 first_severity,
             });
@@ -403,6 +409,8 @@ pub struct IncidentOutcome {
     pub detection: Option<Duration>,
     /// From the incident's end to the end of the last alert active during it.
     pub reset: Option<Duration>,
+    /// The same, counting pages only (tickets may rightly stay open longer).
+    pub page_reset: Option<Duration>,
     /// How many alerts were active during it (a flapping alert counts many times).
     pub alerts: usize,
     /// Severity of the first of them.
@@ -456,10 +464,11 @@ impl PolicyMetrics {
                 fmt_sig(m.recall, 2),
             ];
             for o in &m.incidents {
-                row.push(match (o.detection, o.reset) {
-                    (Some(d), Some(r)) => {
-                        format!("{} / {}", fmt_duration(d), fmt_duration(r))
+                row.push(match (o.detection, o.reset, o.page_reset) {
+                    (Some(d), Some(r), Some(p)) if p != r => {
+                        format!("{} / {} (pages {})", fmt_duration(d), fmt_duration(r), fmt_duration(p))
                     }
+                    (Some(d), Some(r), _) => format!("{} / {}", fmt_duration(d), fmt_duration(r)),
                     _ => "missed".into(),
                 });
             }

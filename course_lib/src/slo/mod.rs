@@ -70,6 +70,8 @@
 //! * A. Hidalgo, *Implementing Service Level Objectives*, O'Reilly 2020.
 
 pub mod alert;
+#[cfg(feature = "frames")]
+pub mod frames;
 pub mod synth;
 
 use std::fmt;
