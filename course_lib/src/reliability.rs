@@ -451,7 +451,11 @@ impl FailureDomains {
                 if first.len() != p.len() + 1 {
                     return Err(Error::invalid(
                         format!("location of node {k}"),
-                        format!("has {} levels, node 0 has {}: give every node the same depth", p.len(), first.len() - 1),
+                        format!(
+                            "has {} levels, node 0 has {}: give every node the same depth",
+                            p.len(),
+                            first.len() - 1
+                        ),
                     ));
                 }
             }
@@ -518,7 +522,11 @@ impl FailureDomains {
     pub fn survives(&self, mode: &str, replicas: &[usize], k: usize) -> Result<bool> {
         for &r in replicas {
             if r >= self.len() {
-                return Err(Error::UnknownNode { node: r, cluster_size: self.len(), context: "the replica set".into() });
+                return Err(Error::UnknownNode {
+                    node: r,
+                    cluster_size: self.len(),
+                    context: "the replica set".into(),
+                });
             }
         }
         let down = self.impact(mode)?;
@@ -626,8 +634,13 @@ mod tests {
 
     #[test]
     fn failure_domains_impact_and_survival() {
-        let s = FailureDomains::new(vec![vec!["z1", "r1"], vec!["z1", "r1"], vec!["z1", "r2"], vec!["z2", "r1"]])
-            .unwrap();
+        let s = FailureDomains::new(vec![
+            vec!["z1", "r1"],
+            vec!["z1", "r1"],
+            vec!["z1", "r2"],
+            vec!["z2", "r1"],
+        ])
+        .unwrap();
         assert_eq!(s.modes()[..3], ["z1", "z2", "z1/r1"]);
         assert_eq!(s.modes().len(), 2 + 3 + 4);
         assert_eq!(s.impact("z1/r1").unwrap(), vec![0, 1]);

@@ -25,7 +25,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::{check_alert_window, check_window, fmt_duration, Incident, SliSeries, Slo, HOUR};
+use super::{
+    check_alert_window, check_window, fmt_duration, rename, Incident, SliSeries, Slo, HOUR,
+};
 use crate::error::{Error, Result};
 use crate::table::{fmt_sig, Table};
 
@@ -134,15 +136,6 @@ impl fmt::Display for AlertRule {
             write!(f, " and over {}", fmt_duration(s))?;
         }
         Ok(())
-    }
-}
-
-fn rename(e: Error, from: &str, to: &str) -> Error {
-    match e {
-        Error::OutOfRange { name, value, allowed } if name == from => {
-            Error::OutOfRange { name: to.to_string(), value, allowed }
-        }
-        other => other,
     }
 }
 
@@ -466,7 +459,12 @@ impl PolicyMetrics {
             for o in &m.incidents {
                 row.push(match (o.detection, o.reset, o.page_reset) {
                     (Some(d), Some(r), Some(p)) if p != r => {
-                        format!("{} / {} (pages {})", fmt_duration(d), fmt_duration(r), fmt_duration(p))
+                        format!(
+                            "{} / {} (pages {})",
+                            fmt_duration(d),
+                            fmt_duration(r),
+                            fmt_duration(p)
+                        )
                     }
                     (Some(d), Some(r), _) => format!("{} / {}", fmt_duration(d), fmt_duration(r)),
                     _ => "missed".into(),

@@ -436,42 +436,14 @@ impl SliSeries {
     pub fn parse_csv(text: &str, source_name: &str) -> Result<SliSeries> {
         let mut good = Vec::new();
         let mut total = Vec::new();
-        let mut header_seen = false;
-        for (k, line) in text.lines().enumerate() {
-            let line_no = k + 1;
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let parse_err = |message: String| Error::Parse {
-                source_name: source_name.to_string(),
-                line: line_no,
-                message,
-            };
-            if !header_seen {
-                if line != "minute,good,total" {
-                    return Err(parse_err(format!(
-                        "expected the header `minute,good,total`, found `{line}`"
-                    )));
-                }
-                header_seen = true;
-                continue;
-            }
-            let fields: Vec<&str> = line.split(',').collect();
-            if fields.len() != 3 {
-                return Err(parse_err(format!("expected 3 fields, found {}", fields.len())));
-            }
+        for (line, fields) in csv_records(text, source_name, "minute,good,total")? {
+            let err = |message: String| parse_error(source_name, line, message);
             let num = |s: &str, what: &str| -> Result<i64> {
-                s.trim()
-                    .parse::<i64>()
-                    .map_err(|_| parse_err(format!("{what} `{s}` is not an integer")))
+                s.trim().parse::<i64>().map_err(|_| err(format!("{what} `{s}` is not an integer")))
             };
             let minute = num(fields[0], "minute")?;
             if minute != good.len() as i64 {
-                return Err(parse_err(format!(
-                    "minute {minute} out of order: expected {}",
-                    good.len()
-                )));
+                return Err(err(format!("minute {minute} out of order: expected {}", good.len())));
             }
             good.push(num(fields[1], "good")?);
             total.push(num(fields[2], "total")?);
@@ -481,10 +453,7 @@ impl SliSeries {
 
     /// Reads [`SliSeries::parse_csv`]'s format from a file.
     pub fn from_csv(path: impl AsRef<Path>) -> Result<SliSeries> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Io { path: name.clone(), message: e.to_string() })?;
+        let (text, name) = read_text(path.as_ref())?;
         SliSeries::parse_csv(&text, &name)
     }
 
@@ -632,8 +601,54 @@ impl SliSeries {
     }
 }
 
+fn parse_error(source_name: &str, line: usize, message: String) -> Error {
+    Error::Parse { source_name: source_name.to_string(), line, message }
+}
+
+/// The records of a small CSV text: comment (`#`) and blank lines skipped, the first line
+/// checked against `header`, every record split on commas into as many fields as the header
+/// has. Returns (1-based line number, fields).
+fn csv_records<'a>(
+    text: &'a str,
+    source_name: &str,
+    header: &str,
+) -> Result<Vec<(usize, Vec<&'a str>)>> {
+    let width = header.split(',').count();
+    let mut out = Vec::new();
+    let mut header_seen = false;
+    for (k, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if !header_seen {
+            if line != header {
+                let msg = format!("expected the header `{header}`, found `{line}`");
+                return Err(parse_error(source_name, k + 1, msg));
+            }
+            header_seen = true;
+            continue;
+        }
+        let fields: Vec<&str> = line.split(',').collect();
+        if fields.len() != width {
+            let msg = format!("expected {width} fields, found {}", fields.len());
+            return Err(parse_error(source_name, k + 1, msg));
+        }
+        out.push((k + 1, fields));
+    }
+    Ok(out)
+}
+
+/// A file's text and its name for messages.
+fn read_text(path: &Path) -> Result<(String, String)> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Io { path: name.clone(), message: e.to_string() })?;
+    Ok((text, name))
+}
+
 /// Renames the parameter of an out-of-range error (`alert_window` → `window`).
-fn rename(e: Error, from: &str, to: &str) -> Error {
+pub(crate) fn rename(e: Error, from: &str, to: &str) -> Error {
     match e {
         Error::OutOfRange { name, value, allowed } if name == from => {
             Error::OutOfRange { name: to.to_string(), value, allowed }
@@ -736,30 +751,9 @@ impl Incident {
     /// (the description may contain no commas). Lines starting with `#` are comments.
     pub fn parse_csv(text: &str, source_name: &str) -> Result<Vec<Incident>> {
         let mut out = Vec::new();
-        let mut header_seen = false;
-        for (k, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let err = |message: String| Error::Parse {
-                source_name: source_name.to_string(),
-                line: k + 1,
-                message,
-            };
-            if !header_seen {
-                if line != "id,kind,start_minute,end_minute,description" {
-                    return Err(err(format!(
-                        "expected the header `id,kind,start_minute,end_minute,description`, found `{line}`"
-                    )));
-                }
-                header_seen = true;
-                continue;
-            }
-            let f: Vec<&str> = line.split(',').collect();
-            if f.len() != 5 {
-                return Err(err(format!("expected 5 fields, found {}", f.len())));
-            }
+        let header = "id,kind,start_minute,end_minute,description";
+        for (line, f) in csv_records(text, source_name, header)? {
+            let err = |message: String| parse_error(source_name, line, message);
             let num = |s: &str| {
                 s.trim().parse::<usize>().map_err(|_| err(format!("`{s}` is not a minute")))
             };
@@ -780,10 +774,7 @@ impl Incident {
 
     /// Reads [`Incident::parse_csv`]'s format from a file.
     pub fn from_csv(path: impl AsRef<Path>) -> Result<Vec<Incident>> {
-        let path = path.as_ref();
-        let name = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Io { path: name.clone(), message: e.to_string() })?;
+        let (text, name) = read_text(path.as_ref())?;
         Incident::parse_csv(&text, &name)
     }
 

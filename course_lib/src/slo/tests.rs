@@ -243,17 +243,15 @@ fn budget_remaining_falls_by_the_outage() {
 /// 0.864 minutes are bad, i.e. at the end of the outage's first minute; the long window
 /// alone keeps firing until the outage has left the hour (60 minutes after it ends); the
 /// short windows clear the multiwindow pages as soon as they are clean.
+fn incident(id: &str, start: usize, end: usize) -> Incident {
+    Incident { id: id.into(), kind: "test".into(), start, end, description: String::new() }
+}
+
 #[test]
 fn detection_and_reset_of_a_full_outage() {
     let month = Slo::new(0.999, THIRTY_DAYS).unwrap();
     let s = outage_day(600, 10);
-    let inc = Incident {
-        id: "A".into(),
-        kind: "outage".into(),
-        start: 600,
-        end: 610,
-        description: String::new(),
-    };
+    let inc = incident("A", 600, 610);
     let single = AlertPolicy::single_window(HOUR, 14.4).unwrap().evaluate(&s, &month).unwrap();
     let m = single.metrics(std::slice::from_ref(&inc));
     assert_eq!(m.incidents[0].detection, Some(MINUTE));
@@ -278,13 +276,7 @@ fn a_missed_incident_and_a_false_alert_are_counted() {
     let slo = Slo::new(0.999, THIRTY_DAYS).unwrap();
     let s = outage_day(600, 2);
     // an incident labelled elsewhere, when nothing happened
-    let inc = Incident {
-        id: "X".into(),
-        kind: "quiet".into(),
-        start: 100,
-        end: 200,
-        description: String::new(),
-    };
+    let inc = incident("X", 100, 200);
     let ev = AlertPolicy::threshold(10 * MINUTE).unwrap().evaluate(&s, &slo).unwrap();
     let m = ev.metrics(&[inc]);
     assert_eq!(m.recall, 0.0);
