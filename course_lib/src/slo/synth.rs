@@ -19,7 +19,7 @@
 //!   two minutes, that cost little budget but trip a naive threshold alert.
 //!
 //! The same seed gives the same bytes on every machine: randomness comes from
-//! [`SimRng`](crate::rng::SimRng) and transcendental functions from `libm`.
+//! [`SimRng`] and transcendental functions from `libm`.
 //!
 //! ```
 //! use course_lib::slo::synth::{generate_month, MonthSpec};
