@@ -707,14 +707,12 @@ pub fn burn_down_chart(
     .x_label("time (days)")
     .y_label("error budget remaining (%)")
     .series("budget remaining", pts)
-    .series(
-        "on-budget pace (burn rate 1)",
-        [(0.0, 100.0), (pace_end, 100.0 * (1.0 - pace_end / slo_days))],
-    )
-    .intervals("page alerts firing", -6.0, evaluation.spans_days(Severity::Page))
-    .intervals("ticket alerts firing", -13.0, evaluation.spans_days(Severity::Ticket))
+    .series("burn rate 1 pace", [(0.0, 100.0), (pace_end, 100.0 * (1.0 - pace_end / slo_days))])
+    // the alert lanes sit under the lowest point of the curve, so they never cover it
+    .intervals("page alerts firing", lowest - 6.0, evaluation.spans_days(Severity::Page))
+    .intervals("ticket alerts firing", lowest - 13.0, evaluation.spans_days(Severity::Ticket))
     .hline(0.0, "budget exhausted")
-    .y_range((lowest - 5.0).min(-18.0), 105.0)
+    .y_range(lowest - 18.0, 105.0)
     .x_range(0.0, end_day)
     .size(860, 460);
     for inc in incidents {
