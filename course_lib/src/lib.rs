@@ -20,8 +20,12 @@
 //! | [`sim`] | the deterministic discrete-event simulator: nodes, network, faults, traces | 01 onwards |
 //! | [`detector`] | "slow or dead?": timeout failure detectors on heavy-tailed delays | 01 |
 //! | [`latency`] | the latency ladder and the tail-at-scale arithmetic | 01 |
+//! | [`byzantine`] | the Byzantine generals: OM(m) and the n ≥ 3f + 1 bound, checked by enumeration | 02 |
+//! | [`reliability`] | availability algebra (series, parallel, k-of-n, shared failure domains), nines, MTBF/MTTR, retries, hedged requests | 02, 03 |
+//! | [`chat`] | the chat-server lab: a multi-user chat service on the simulator and its SLIs | 04 |
 //! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
 //! | [`replication`] | sync/async/quorum replication of a key-value store on the simulator, read repair, sloppy quorums, hinted handoff, the sharded-KV workshop | 15 |
+//! | [`slo`] | SLIs, SLOs, error budgets, burn rates, multiwindow alerting, the generated SLI month | 04 |
 //! | [`plot`] | SVG figures that render inline in JupyterLab and save to files | all |
 //! | [`table`] | small HTML tables for results | all |
 //! | [`grade`] | exercise checks that print a pass/fail line and never abort a notebook | all |
@@ -39,6 +43,8 @@
 //! * **Bad parameters are errors, not panics** ([`error::Error`]).
 #![warn(missing_docs)]
 
+pub mod byzantine;
+pub mod chat;
 pub mod detector;
 pub mod dist;
 pub mod error;
@@ -47,8 +53,10 @@ pub mod latency;
 pub mod plot;
 pub mod quorum;
 pub mod replication;
+pub mod reliability;
 pub mod rng;
 pub mod sim;
+pub mod slo;
 pub mod table;
 
 #[cfg(feature = "frames")]

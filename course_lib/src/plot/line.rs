@@ -20,6 +20,9 @@ const BAND_FILL: RGBColor = RGBColor(0xE0, 0x50, 0x40);
 /// Text of band labels.
 const BAND_TEXT: RGBColor = RGBColor(0xA0, 0x30, 0x24);
 
+/// A row of bars: (legend name, y, spans).
+pub(crate) type IntervalRow = (String, f64, Vec<(f64, f64)>);
+
 /// A line chart of one or more `(x, y)` series.
 ///
 /// ```
@@ -50,6 +53,8 @@ pub struct LineChart {
     pub(crate) hlines: Vec<(f64, String)>,
     pub(crate) vlines: Vec<(f64, String)>,
     pub(crate) bands: Vec<(f64, f64, String)>,
+    /// Rows of horizontal bars: (name, y, spans), drawn in the style after the series'.
+    pub(crate) intervals: Vec<IntervalRow>,
     /// Name of the chart kind in error messages.
     pub(crate) kind: &'static str,
 }
@@ -71,6 +76,7 @@ impl LineChart {
             hlines: Vec::new(),
             vlines: Vec::new(),
             bands: Vec::new(),
+            intervals: Vec::new(),
             kind: "line chart",
         }
     }
@@ -152,6 +158,20 @@ impl LineChart {
         self
     }
 
+    /// A row of solid bars at height `y`, one from `x0` to `x1` for every span (e.g. when an
+    /// alert was firing), in its own colour with a legend entry called `name`. Spans may be
+    /// empty (the legend still shows the row). Bars are drawn at least 2 px wide so a short
+    /// span stays visible.
+    pub fn intervals(
+        mut self,
+        name: impl Into<String>,
+        y: f64,
+        spans: impl IntoIterator<Item = (f64, f64)>,
+    ) -> Self {
+        self.intervals.push((name.into(), y, spans.into_iter().collect()));
+        self
+    }
+
     fn validate(&self) -> Result<()> {
         check_size(self.size.0, self.size.1)?;
         if self.series.is_empty() {
@@ -187,6 +207,13 @@ impl LineChart {
             check_ref(format!("band \"{label}\" start"), *x0, self.log_x, "x")?;
             check_ref(format!("band \"{label}\" end"), *x1, self.log_x, "x")?;
         }
+        for (name, y, spans) in &self.intervals {
+            check_ref(format!("intervals \"{name}\" y"), *y, self.log_y, "y")?;
+            for (x0, x1) in spans {
+                check_ref(format!("intervals \"{name}\" start"), *x0, self.log_x, "x")?;
+                check_ref(format!("intervals \"{name}\" end"), *x1, self.log_x, "x")?;
+            }
+        }
         if let Some((lo, hi)) = self.x_range {
             check_range("x", lo, hi, self.log_x)?;
         }
@@ -218,6 +245,14 @@ impl LineChart {
             y0 = y0.min(y);
             y1 = y1.max(y);
         }
+        for (_, y, spans) in &self.intervals {
+            y0 = y0.min(*y);
+            y1 = y1.max(*y);
+            for &(a, b) in spans {
+                x0 = x0.min(a.min(b));
+                x1 = x1.max(a.max(b));
+            }
+        }
         let x = self.x_range.unwrap_or_else(|| padded(x0, x1, self.log_x));
         let y = self.y_range.unwrap_or_else(|| padded(y0, y1, self.log_y));
         (x, y)
@@ -234,7 +269,7 @@ impl LineChart {
         let kind = |log: bool| if log { Kind::Log } else { Kind::Linear };
         let x_axis = Axis::new(kind(self.log_x), x0, x1, &self.x_label);
         let y_axis = Axis::new(kind(self.log_y), y0, y1, &self.y_label);
-        let legend: Vec<LegendEntry> = self
+        let mut legend: Vec<LegendEntry> = self
             .series
             .iter()
             .enumerate()
@@ -244,6 +279,16 @@ impl LineChart {
                 LegendEntry { name: name.clone(), color, dash, marker, swatch: false }
             })
             .collect();
+        for (k, (name, _, _)) in self.intervals.iter().enumerate() {
+            let (color, _, _) = series_style(self.series.len() + k);
+            legend.push(LegendEntry {
+                name: name.clone(),
+                color,
+                dash: None,
+                marker: None,
+                swatch: true,
+            });
+        }
         render(&self.title, self.size.0, self.size.1, |c| {
             let mut spec = FrameSpec {
                 title: &self.title,
@@ -261,6 +306,7 @@ impl LineChart {
             let plot = draw_frame(c, &spec)?;
             self.draw_bands(c, &plot)?;
             self.draw_series(c, &plot)?;
+            self.draw_intervals(c, &plot)?;
             self.draw_references(c, &plot, rows)?;
             draw_legend(c, &plot, &legend)
         })
@@ -274,6 +320,22 @@ impl LineChart {
                 continue;
             }
             c.fill_rect((xa, plot.top), (xb, plot.bottom), BAND_FILL.mix(0.13))?;
+        }
+        Ok(())
+    }
+
+    fn draw_intervals(&self, c: &Canvas<'_>, plot: &Plot) -> Result<()> {
+        for (k, (_, y, spans)) in self.intervals.iter().enumerate() {
+            let (color, _, _) = series_style(self.series.len() + k);
+            let py = plot.y.px(*y);
+            if py < plot.top - 0.5 || py > plot.bottom + 0.5 {
+                continue;
+            }
+            for &(a, b) in spans {
+                let xa = plot.x.px(a.min(b)).clamp(plot.left, plot.right);
+                let xb = plot.x.px(a.max(b)).clamp(plot.left, plot.right).max(xa + 3.0);
+                c.fill_rect((xa, py - 5.0), (xb, py + 5.0), color.to_rgba())?;
+            }
         }
         Ok(())
     }

@@ -602,3 +602,24 @@ fn debug_text_says_the_figure_was_not_drawn() {
     let table = crate::table::Table::new(["x"]).row([1]);
     assert!(format!("{table:?}").contains(super::NOT_DRAWN_MARKER));
 }
+
+#[test]
+fn interval_rows_draw_one_bar_per_span_and_a_legend_swatch() {
+    let fig = LineChart::new("Budget")
+        .x_label("day")
+        .y_label("budget left (%)")
+        .series("budget", [(0.0, 100.0), (30.0, 20.0)])
+        .intervals("pages firing", -5.0, [(3.0, 3.2), (10.0, 11.0)])
+        .intervals("tickets firing", -10.0, Vec::new())
+        .render()
+        .unwrap();
+    let svg = fig.svg();
+    assert_svg(svg);
+    let t = texts(svg);
+    assert!(t.iter().any(|s| s == "pages firing"), "{t:?}");
+    assert!(t.iter().any(|s| s == "tickets firing"), "{t:?}");
+    // the second style colour (vermillion) fills the two bars and the legend swatch
+    assert!(count(svg, "#D55E00") >= 3, "{svg}");
+    let bad = LineChart::new("x").series("s", [(0.0, 1.0)]).intervals("i", f64::NAN, [(0.0, 1.0)]);
+    assert!(bad.render().unwrap_err().to_string().contains("intervals \"i\" y"));
+}

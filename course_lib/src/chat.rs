@@ -1,0 +1,521 @@
+//! # The chat-server lab: a multi-user chat service, its SLIs, and an SLO to hold it to
+//!
+//! Seed 003's class project is a bare-bones multi-user chat server; seed 000 pairs it with
+//! SLIs, SLOs and SLAs. Here the server and its users run on the simulator ([`crate::sim`]):
+//!
+//! * node `n0` is the **server**; nodes `n1 … nU` are **clients** (users);
+//! * a client posts messages at random (a Poisson process); a post goes to the server, which
+//!   acknowledges it to the author and fans it out to every other client;
+//! * a client that gets no acknowledgement within a timeout sends the post again, up to a
+//!   number of attempts; the server remembers which posts it has seen (in memory, so a crash
+//!   forgets) and clients ignore duplicates;
+//! * failures are injected as data: link loss and delay ([`crate::sim::Network`]), server
+//!   crashes and restarts, partitions ([`crate::sim::FaultSchedule`]).
+//!
+//! Three **SLIs**, each a ratio of good to valid events, as SLOs are written:
+//!
+//! * **availability**: posts acknowledged to their author / posts made;
+//! * **delivery latency**: the 99th percentile, over (post, recipient) pairs delivered, of
+//!   the time from posting to display at the recipient;
+//! * **delivered fraction**: (post, recipient) pairs delivered / pairs that should have been
+//!   (every post to every other client).
+//!
+//! ```
+//! use course_lib::chat::{run_chat, ChatConfig, ChatSlo};
+//! let report = run_chat(&ChatConfig::new(4)?.with_duration_ms(10_000.0)?)?;
+//! assert!(report.availability() > 0.99);
+//! println!("{}", report.check(&ChatSlo::default()));
+//! # Ok::<(), course_lib::Error>(())
+//! ```
+//!
+//! ## Reading
+//! * C. Colohan, "Distributed Systems Course", class project: a multiuser chat server
+//!   (distributedsystemscourse.com).
+//! * B. Beyer et al. (eds.), *Site Reliability Engineering*, O'Reilly 2016, ch. 4 (choosing
+//!   SLIs: availability, latency, and for pipelines, freshness and correctness).
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use crate::dist::Dist;
+use crate::error::{validate, Error, Result};
+use crate::reliability::tail_summary;
+use crate::sim::{Ctx, FaultSchedule, Network, Node, NodeId, SimBuilder};
+use crate::slo::SliSeries;
+use crate::table::{fmt_sig, Table};
+
+/// A post's identity: (author node, the author's sequence number).
+pub type PostId = (usize, u32);
+
+/// Messages of the chat protocol.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChatMsg {
+    /// Client → server: a new post (or a retry of one), posted at `posted_ms`.
+    Post {
+        /// Which post.
+        id: PostId,
+        /// When the author first posted it.
+        posted_ms: f64,
+    },
+    /// Server → author: the post is accepted.
+    Ack {
+        /// Which post.
+        id: PostId,
+    },
+    /// Server → other clients: show this post.
+    Deliver {
+        /// Which post.
+        id: PostId,
+        /// When the author first posted it.
+        posted_ms: f64,
+    },
+}
+
+/// Timers of a chat client.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChatTimer {
+    /// Time to post the next message.
+    NextPost,
+    /// No acknowledgement yet for post `seq` after attempt `attempt`.
+    AckTimeout {
+        /// The author's sequence number.
+        seq: u32,
+        /// Attempts made so far (1 = the first send).
+        attempt: u32,
+    },
+}
+
+/// What a client remembers about one of its posts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PostRecord {
+    /// When it was posted (ms).
+    pub posted_ms: f64,
+    /// When the acknowledgement arrived (ms), if it did.
+    pub acked_ms: Option<f64>,
+    /// Sends, including retries.
+    pub attempts: u32,
+}
+
+/// Client behaviour, shared by every client.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct ClientParams {
+    posts_per_ms: f64,
+    stop_ms: f64,
+    ack_timeout_ms: f64,
+    max_attempts: u32,
+}
+
+/// A node of the chat system: the server (`n0`) or a client.
+///
+/// A client's records (its posts and what it received) stand for the measurement pipeline,
+/// not for the client's memory: they survive a crash of the client.
+#[derive(Clone, Debug)]
+pub struct ChatNode {
+    params: ClientParams,
+    /// Server: posts seen (volatile).
+    seen: HashSet<PostId>,
+    /// Client: next sequence number.
+    next_seq: u32,
+    /// Client: its posts, by sequence number.
+    posts: Vec<PostRecord>,
+    /// Client: posts received from others → delivery latency (ms).
+    received: HashMap<PostId, f64>,
+}
+
+impl ChatNode {
+    fn new(params: ClientParams) -> ChatNode {
+        ChatNode {
+            params,
+            seen: HashSet::new(),
+            next_seq: 0,
+            posts: Vec::new(),
+            received: HashMap::new(),
+        }
+    }
+
+    /// A client's posts.
+    pub fn posts(&self) -> &[PostRecord] {
+        &self.posts
+    }
+
+    /// Posts a client received from others, with their delivery latency (ms).
+    pub fn received(&self) -> &HashMap<PostId, f64> {
+        &self.received
+    }
+
+    fn schedule_next_post(&self, ctx: &mut Ctx<Self>) {
+        let gap = ctx.rng().exponential(self.params.posts_per_ms);
+        if ctx.now_ms() + gap < self.params.stop_ms {
+            ctx.set_timer(gap, ChatTimer::NextPost);
+        }
+    }
+}
+
+impl Node for ChatNode {
+    type Msg = ChatMsg;
+    type Timer = ChatTimer;
+    type Request = ();
+    type Response = ();
+
+    fn on_start(&mut self, ctx: &mut Ctx<Self>) {
+        if ctx.id() != NodeId(0) {
+            self.schedule_next_post(ctx);
+            // a restarted client gives up on the posts it was retrying
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: ChatMsg) {
+        match msg {
+            ChatMsg::Post { id, posted_ms } => {
+                if ctx.id() != NodeId(0) {
+                    return;
+                }
+                if self.seen.insert(id) {
+                    for c in 1..ctx.cluster_size() {
+                        if c != id.0 {
+                            ctx.send(NodeId(c), ChatMsg::Deliver { id, posted_ms });
+                        }
+                    }
+                }
+                ctx.send(from, ChatMsg::Ack { id });
+            }
+            ChatMsg::Ack { id } => {
+                let now = ctx.now_ms();
+                if let Some(p) = self.posts.get_mut(id.1 as usize) {
+                    p.acked_ms.get_or_insert(now);
+                }
+            }
+            ChatMsg::Deliver { id, posted_ms } => {
+                let latency = ctx.now_ms() - posted_ms;
+                self.received.entry(id).or_insert(latency);
+            }
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<Self>, timer: ChatTimer) {
+        match timer {
+            ChatTimer::NextPost => {
+                let seq = self.next_seq;
+                self.next_seq += 1;
+                let now = ctx.now_ms();
+                self.posts.push(PostRecord { posted_ms: now, acked_ms: None, attempts: 1 });
+                ctx.send(NodeId(0), ChatMsg::Post { id: (ctx.id().0, seq), posted_ms: now });
+                ctx.set_timer(
+                    self.params.ack_timeout_ms,
+                    ChatTimer::AckTimeout { seq, attempt: 1 },
+                );
+                self.schedule_next_post(ctx);
+            }
+            ChatTimer::AckTimeout { seq, attempt } => {
+                let me = ctx.id().0;
+                let max = self.params.max_attempts;
+                let timeout = self.params.ack_timeout_ms;
+                if let Some(p) = self.posts.get_mut(seq as usize) {
+                    if p.acked_ms.is_none() && attempt < max {
+                        p.attempts += 1;
+                        let posted_ms = p.posted_ms;
+                        ctx.send(NodeId(0), ChatMsg::Post { id: (me, seq), posted_ms });
+                        ctx.set_timer(timeout, ChatTimer::AckTimeout { seq, attempt: attempt + 1 });
+                    }
+                }
+            }
+        }
+    }
+
+    fn restarted(&self) -> Self {
+        // the server forgets which posts it has seen; clients keep their measurement records
+        ChatNode {
+            params: self.params,
+            seen: HashSet::new(),
+            next_seq: self.next_seq,
+            posts: self.posts.clone(),
+            received: self.received.clone(),
+        }
+    }
+}
+
+/// A chat experiment: users, their behaviour, the network, the faults, the seed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChatConfig {
+    /// Number of clients (users), at least 2.
+    pub clients: usize,
+    /// Posts per second per client.
+    pub posts_per_s: f64,
+    /// How long users post (ms); the run continues 5 s longer so messages can drain.
+    pub duration_ms: f64,
+    /// Time a client waits for an acknowledgement before sending again (ms).
+    pub ack_timeout_ms: f64,
+    /// Sends per post, including the first.
+    pub max_attempts: u32,
+    /// The network.
+    pub network: Network,
+    /// Injected faults (node 0 is the server).
+    pub faults: FaultSchedule,
+    /// The seed.
+    pub seed: u64,
+}
+
+impl ChatConfig {
+    /// `clients` users posting once a second each for 60 s, over a network with log-normal
+    /// delays (median 5 ms, p99 40 ms) and 0.5 % loss, a 200 ms acknowledgement timeout and
+    /// three attempts; no faults; seed 1.
+    pub fn new(clients: usize) -> Result<ChatConfig> {
+        validate::at_least("clients", clients, 2)?;
+        Ok(ChatConfig {
+            clients,
+            posts_per_s: 1.0,
+            duration_ms: 60_000.0,
+            ack_timeout_ms: 200.0,
+            max_attempts: 3,
+            network: Network::new(Dist::lognormal_from_median_p99(5.0, 40.0)?).with_loss(0.005)?,
+            faults: FaultSchedule::new(),
+            seed: 1,
+        })
+    }
+
+    /// Sets how long users post (ms, > 0).
+    pub fn with_duration_ms(mut self, ms: f64) -> Result<ChatConfig> {
+        self.duration_ms = validate::positive("duration_ms", ms)?;
+        Ok(self)
+    }
+
+    /// Sets the posting rate per client (posts/s, > 0).
+    pub fn with_posts_per_s(mut self, rate: f64) -> Result<ChatConfig> {
+        self.posts_per_s = validate::positive("posts_per_s", rate)?;
+        Ok(self)
+    }
+
+    /// Sets the acknowledgement timeout (ms, > 0) and attempts per post (≥ 1).
+    pub fn with_retries(mut self, ack_timeout_ms: f64, max_attempts: u32) -> Result<ChatConfig> {
+        self.ack_timeout_ms = validate::positive("ack_timeout_ms", ack_timeout_ms)?;
+        validate::at_least("max_attempts", max_attempts as usize, 1)?;
+        self.max_attempts = max_attempts;
+        Ok(self)
+    }
+
+    /// Sets the network.
+    pub fn with_network(mut self, network: Network) -> ChatConfig {
+        self.network = network;
+        self
+    }
+
+    /// Sets the faults (node 0 is the server, 1..=clients the users).
+    pub fn with_faults(mut self, faults: FaultSchedule) -> ChatConfig {
+        self.faults = faults;
+        self
+    }
+
+    /// Sets the seed.
+    pub fn with_seed(mut self, seed: u64) -> ChatConfig {
+        self.seed = seed;
+        self
+    }
+}
+
+/// Runs the chat experiment and measures its SLIs.
+///
+/// # Errors
+/// A fault naming a node that does not exist (the error says which).
+pub fn run_chat(cfg: &ChatConfig) -> Result<ChatReport> {
+    validate::at_least("clients", cfg.clients, 2)?;
+    let params = ClientParams {
+        posts_per_ms: cfg.posts_per_s / 1000.0,
+        stop_ms: cfg.duration_ms,
+        ack_timeout_ms: cfg.ack_timeout_ms,
+        max_attempts: cfg.max_attempts,
+    };
+    let nodes = vec![ChatNode::new(params); cfg.clients + 1];
+    let mut sim = SimBuilder::new(cfg.seed)
+        .network(cfg.network.clone())
+        .faults(cfg.faults.clone())
+        .build(nodes)?;
+    sim.run_until_ms(cfg.duration_ms + 5_000.0);
+    let clients = &sim.nodes()[1..];
+    let mut posts: Vec<(usize, PostRecord)> = Vec::new();
+    for (k, c) in clients.iter().enumerate() {
+        posts.extend(c.posts.iter().map(|p| (k + 1, *p)));
+    }
+    posts.sort_by(|a, b| a.1.posted_ms.total_cmp(&b.1.posted_ms));
+    let mut latencies: Vec<f64> =
+        clients.iter().flat_map(|c| c.received.values().copied()).collect();
+    latencies.sort_by(f64::total_cmp);
+    Ok(ChatReport { clients: cfg.clients, duration_ms: cfg.duration_ms, posts, latencies })
+}
+
+/// The measurements of one chat run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChatReport {
+    clients: usize,
+    duration_ms: f64,
+    /// (author, record) in order of posting.
+    posts: Vec<(usize, PostRecord)>,
+    /// Delivery latencies of all delivered (post, recipient) pairs, sorted (ms).
+    latencies: Vec<f64>,
+}
+
+impl ChatReport {
+    /// Posts made.
+    pub fn posts(&self) -> usize {
+        self.posts.len()
+    }
+
+    /// Availability SLI: posts acknowledged / posts made (1 if none were made).
+    pub fn availability(&self) -> f64 {
+        if self.posts.is_empty() {
+            return 1.0;
+        }
+        self.posts.iter().filter(|(_, p)| p.acked_ms.is_some()).count() as f64
+            / self.posts.len() as f64
+    }
+
+    /// Delivery latencies of the delivered (post, recipient) pairs, sorted (ms).
+    pub fn delivery_latencies_ms(&self) -> &[f64] {
+        &self.latencies
+    }
+
+    /// The 99th percentile delivery latency (ms); `None` if nothing was delivered.
+    pub fn p99_delivery_ms(&self) -> Option<f64> {
+        tail_summary(&self.latencies).ok().map(|t| t.p99)
+    }
+
+    /// Delivered fraction SLI: pairs delivered / (posts × (clients − 1)).
+    pub fn delivered_fraction(&self) -> f64 {
+        let expected = self.posts.len() * (self.clients - 1);
+        if expected == 0 {
+            1.0
+        } else {
+            self.latencies.len() as f64 / expected as f64
+        }
+    }
+
+    /// The availability SLI as a time series: per `interval`, posts acknowledged (good) and
+    /// posts made (total), by posting time. Feed it to the [`crate::slo`] alerting.
+    pub fn availability_series(&self, interval: Duration) -> Result<SliSeries> {
+        let step = interval.as_secs_f64() * 1000.0;
+        if step <= 0.0 {
+            return Err(Error::out_of_range("interval", "0 s", "must be a positive duration"));
+        }
+        let n = ((self.duration_ms / step).ceil() as usize).max(1);
+        let (mut good, mut total) = (vec![0i64; n], vec![0i64; n]);
+        for (_, p) in &self.posts {
+            let k = ((p.posted_ms / step) as usize).min(n - 1);
+            total[k] += 1;
+            good[k] += i64::from(p.acked_ms.is_some());
+        }
+        SliSeries::new(interval, good, total)
+    }
+
+    /// The SLIs against `slo` as a table: SLI, measured, objective, met?
+    pub fn check(&self, slo: &ChatSlo) -> Table {
+        let p99 = self.p99_delivery_ms();
+        let yes = |b: bool| if b { "yes" } else { "NO" };
+        Table::new(["SLI", "measured", "objective", "met"])
+            .row([
+                "availability (posts acknowledged)".to_string(),
+                format!("{}%", fmt_sig(self.availability() * 100.0, 5)),
+                format!("≥ {}%", fmt_sig(slo.availability * 100.0, 5)),
+                yes(self.availability() >= slo.availability).into(),
+            ])
+            .row([
+                "p99 delivery latency".to_string(),
+                p99.map_or("—".into(), |v| format!("{} ms", fmt_sig(v, 3))),
+                format!("≤ {} ms", fmt_sig(slo.p99_delivery_ms, 3)),
+                yes(p99.is_some_and(|v| v <= slo.p99_delivery_ms)).into(),
+            ])
+            .row([
+                "delivered fraction".to_string(),
+                format!("{}%", fmt_sig(self.delivered_fraction() * 100.0, 5)),
+                format!("≥ {}%", fmt_sig(slo.delivered_fraction * 100.0, 5)),
+                yes(self.delivered_fraction() >= slo.delivered_fraction).into(),
+            ])
+            .caption(format!("{} posts by {} users", self.posts.len(), self.clients))
+    }
+
+    /// Whether every SLI meets `slo`.
+    pub fn meets(&self, slo: &ChatSlo) -> bool {
+        self.availability() >= slo.availability
+            && self.p99_delivery_ms().is_some_and(|v| v <= slo.p99_delivery_ms)
+            && self.delivered_fraction() >= slo.delivered_fraction
+    }
+}
+
+/// Objectives for the three chat SLIs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChatSlo {
+    /// Minimum availability (fraction of posts acknowledged).
+    pub availability: f64,
+    /// Maximum p99 delivery latency (ms).
+    pub p99_delivery_ms: f64,
+    /// Minimum delivered fraction.
+    pub delivered_fraction: f64,
+}
+
+impl Default for ChatSlo {
+    /// 99.9 % of posts acknowledged, p99 delivery within 250 ms, 99 % of copies delivered.
+    fn default() -> Self {
+        ChatSlo { availability: 0.999, p99_delivery_ms: 250.0, delivered_fraction: 0.99 }
+    }
+}
+
+impl ChatSlo {
+    /// Objectives, each checked: fractions in (0, 1), latency > 0.
+    pub fn new(
+        availability: f64,
+        p99_delivery_ms: f64,
+        delivered_fraction: f64,
+    ) -> Result<ChatSlo> {
+        crate::slo::check_target("availability", availability)?;
+        validate::positive("p99_delivery_ms", p99_delivery_ms)?;
+        crate::slo::check_target("delivered_fraction", delivered_fraction)?;
+        Ok(ChatSlo { availability, p99_delivery_ms, delivered_fraction })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_healthy_run_meets_the_slo() {
+        let r = run_chat(&ChatConfig::new(6).unwrap()).unwrap();
+        assert!(r.posts() > 300, "{}", r.posts());
+        assert!(r.meets(&ChatSlo::default()), "{}", r.check(&ChatSlo::default()));
+    }
+
+    #[test]
+    fn a_server_crash_costs_availability_and_delivery() {
+        let faults = FaultSchedule::new().crash(0, 20_000.0).restart(0, 30_000.0);
+        let cfg = ChatConfig::new(6).unwrap().with_faults(faults);
+        let r = run_chat(&cfg).unwrap();
+        // ten of sixty seconds down: about a sixth of posts lost
+        assert!((0.78..0.9).contains(&r.availability()), "{}", r.availability());
+        assert!(r.delivered_fraction() < 0.9);
+        assert!(!r.meets(&ChatSlo::default()));
+        let s = r.availability_series(Duration::from_secs(1)).unwrap();
+        assert_eq!(s.len(), 60);
+        assert_eq!(s.good()[25], 0);
+        // same seed, same report
+        assert_eq!(r, run_chat(&cfg).unwrap());
+    }
+
+    #[test]
+    fn retries_mask_loss() {
+        let lossy = Network::new(Dist::constant(5.0).unwrap()).with_loss(0.05).unwrap();
+        let once =
+            ChatConfig::new(4).unwrap().with_network(lossy.clone()).with_retries(50.0, 1).unwrap();
+        let thrice = ChatConfig::new(4).unwrap().with_network(lossy).with_retries(50.0, 3).unwrap();
+        let (a1, a3) =
+            (run_chat(&once).unwrap().availability(), run_chat(&thrice).unwrap().availability());
+        // one attempt: the post and its ack both survive with 0.95² ≈ 0.90
+        assert!((0.86..0.94).contains(&a1), "{a1}");
+        assert!(a3 > 0.99, "{a3}");
+    }
+
+    #[test]
+    fn bad_config_is_an_error() {
+        assert!(ChatConfig::new(1).unwrap_err().to_string().starts_with("clients = 1"));
+        let cfg = ChatConfig::new(2).unwrap().with_faults(FaultSchedule::new().crash(9, 1.0));
+        assert!(run_chat(&cfg).is_err());
+        assert!(ChatSlo::new(1.0, 100.0, 0.9).unwrap_err().to_string().starts_with("availability"));
+    }
+}
