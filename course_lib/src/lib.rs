@@ -23,6 +23,7 @@
 //! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
 //! | [`plot`] | SVG figures that render inline in JupyterLab and save to files | all |
 //! | [`table`] | small HTML tables for results | all |
+//! | [`ids`] | unique IDs: birthday bound, Snowflake, UUIDv4/v7, ticket servers | 10 |
 //! | [`grade`] | exercise checks that print a pass/fail line and never abort a notebook | all |
 //! | `frames` (feature `frames`) | polars data frames loaded from `data/`, shown as HTML | 04 |
 //!
@@ -42,6 +43,7 @@ pub mod detector;
 pub mod dist;
 pub mod error;
 pub mod grade;
+pub mod ids;
 pub mod latency;
 pub mod plot;
 pub mod quorum;
