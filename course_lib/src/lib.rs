@@ -18,6 +18,7 @@
 //! | [`rng`] | seeded, portable randomness: same seed, same numbers, everywhere | all |
 //! | [`dist`] | latency and delay distributions (constant … Pareto, mixtures, empirical) | 01, 03, 13 |
 //! | [`sim`] | the deterministic discrete-event simulator: nodes, network, faults, traces | 01 onwards |
+//! | [`chain`] | hash chains, proof of work, fork choice, stale blocks, the double-spend race | 09 |
 //! | [`detector`] | "slow or dead?": timeout failure detectors on heavy-tailed delays | 01 |
 //! | [`latency`] | the latency ladder and the tail-at-scale arithmetic | 01 |
 //! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
@@ -39,6 +40,7 @@
 //! * **Bad parameters are errors, not panics** ([`error::Error`]).
 #![warn(missing_docs)]
 
+pub mod chain;
 pub mod detector;
 pub mod dist;
 pub mod error;
