@@ -19,6 +19,7 @@
 //! | [`dist`] | latency and delay distributions (constant … Pareto, mixtures, empirical) | 01, 03, 13 |
 //! | [`sim`] | the deterministic discrete-event simulator: nodes, network, faults, traces | 01 onwards |
 //! | [`chain`] | hash chains, proof of work, fork choice, stale blocks, the double-spend race | 09 |
+//! | [`clock`] | physical clocks, NTP, Lamport, vector and hybrid logical clocks, TrueTime, lag compensation | 05 |
 //! | [`detector`] | "slow or dead?": timeout failure detectors on heavy-tailed delays | 01 |
 //! | [`latency`] | the latency ladder and the tail-at-scale arithmetic | 01 |
 //! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
@@ -41,6 +42,7 @@
 #![warn(missing_docs)]
 
 pub mod chain;
+pub mod clock;
 pub mod detector;
 pub mod dist;
 pub mod error;

@@ -584,7 +584,7 @@ pub fn best_chain(chains: &[Vec<Block>], rules: &ChainRules) -> Result<usize> {
     let mut best: Option<(usize, f64)> = None;
     for (i, c) in chains.iter().enumerate() {
         if let Ok(s) = validate_chain(c, rules) {
-            if best.is_none_or(|(_, w)| s.total_work > w) {
+            if best.map_or(true, |(_, w)| s.total_work > w) {
                 best = Some((i, s.total_work));
             }
         }
@@ -691,28 +691,40 @@ pub fn lab_cases(difficulty_bits: u32) -> Result<Vec<LabCase>> {
     Ok(cases)
 }
 
-/// Pairs of chains for a fork-choice check: `(name, current, candidate, candidate_should_win)`,
-/// including a longer candidate with less work and an equal-work tie.
-pub fn fork_choice_cases(
-    difficulty_bits: u32,
-) -> Result<Vec<(String, Vec<Block>, Vec<Block>, bool)>> {
+/// A fork-choice test case: the chain a node follows, a competing chain, and whether the
+/// competing chain should win.
+#[derive(Clone, Debug)]
+pub struct ForkCase {
+    /// What the case tests.
+    pub name: String,
+    /// The chain the node follows.
+    pub current: Vec<Block>,
+    /// The competing chain.
+    pub candidate: Vec<Block>,
+    /// Should the node switch to `candidate`?
+    pub candidate_wins: bool,
+}
+
+/// Fork-choice checks, including a longer candidate with less work and an equal-work tie.
+pub fn fork_choice_cases(difficulty_bits: u32) -> Result<Vec<ForkCase>> {
     let d = difficulty_bits;
     let base = extend(&[Block::genesis()], 2, d, "base")?;
     let short_hard = extend(&base, 2, d + 2, "hard")?; // 2 blocks × 4× work
     let long_easy = extend(&base, 5, d, "easy")?; // 5 blocks × 1× work
     let longer_same = extend(&base, 3, d, "same")?;
     let twin = extend(&base, 3, d, "twin")?;
+    let case = |name: &str, current: &[Block], candidate: &[Block], candidate_wins| ForkCase {
+        name: name.into(),
+        current: current.to_vec(),
+        candidate: candidate.to_vec(),
+        candidate_wins,
+    };
     Ok(vec![
-        (
-            "candidate has more blocks of equal difficulty".into(),
-            base.clone(),
-            longer_same.clone(),
-            true,
-        ),
-        ("candidate is shorter".into(), longer_same.clone(), base.clone(), false),
-        ("longer candidate with less work".into(), short_hard.clone(), long_easy.clone(), false),
-        ("shorter candidate with more work".into(), long_easy, short_hard, true),
-        ("equal work: keep the current chain".into(), longer_same, twin, false),
+        case("candidate has more blocks of equal difficulty", &base, &longer_same, true),
+        case("candidate is shorter", &longer_same, &base, false),
+        case("longer candidate with less work", &short_hard, &long_easy, false),
+        case("shorter candidate with more work", &long_easy, &short_hard, true),
+        case("equal work: keep the current chain", &longer_same, &twin, false),
     ])
 }
 
@@ -794,13 +806,18 @@ mod tests {
 
     #[test]
     fn fork_choice_follows_work_not_length() {
-        for (name, cur, cand, cand_wins) in fork_choice_cases(6).unwrap() {
-            let picked = fork_choice(&cur, &cand);
-            assert_eq!(std::ptr::eq(picked, cand.as_slice()), cand_wins, "{name}");
+        for c in fork_choice_cases(6).unwrap() {
+            let picked = fork_choice(&c.current, &c.candidate);
+            assert_eq!(
+                std::ptr::eq(picked, c.candidate.as_slice()),
+                c.candidate_wins,
+                "{}",
+                c.name
+            );
         }
         let rules = ChainRules::new(6).unwrap();
         let cases = fork_choice_cases(6).unwrap();
-        let (_, short_hard, long_easy, _) = &cases[2];
+        let (short_hard, long_easy) = (&cases[2].current, &cases[2].candidate);
         let mut bad = long_easy.clone();
         bad.extend(extend(long_easy, 10, 6, "x").unwrap().into_iter().skip(long_easy.len()));
         bad[4].transactions.clear(); // invalid, whatever its length
