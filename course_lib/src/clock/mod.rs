@@ -63,7 +63,7 @@
 //!   2010 (§8: offset and delay).
 //! * C. Fidge, "Timestamps in Message-Passing Systems That Preserve the Partial Ordering",
 //!   1988; F. Mattern, "Virtual Time and Global States of Distributed Systems", 1988.
-//! * S. Kulkarni, M. Demirbas, D. Madeppa, B. Avva and M. Leone, "Logical Physical Clocks",
+//! * S. Kulkarni, M. Demirbas, D. Madappa, B. Avva and M. Leone, "Logical Physical Clocks",
 //!   OPODIS 2014 (Figure 5: the algorithm; Theorems 1–3).
 //! * J. C. Corbett et al., "Spanner: Google's Globally-Distributed Database", OSDI 2012
 //!   (§3 TrueTime, §4.1.2 commit wait, §5.3 ε between about 1 and 7 ms).
@@ -501,6 +501,11 @@ impl HybridClock {
     /// A clock at (0, 0).
     pub fn new() -> HybridClock {
         HybridClock::default()
+    }
+
+    /// A clock whose last timestamp was `ts` (to replay or test a state).
+    pub fn at(ts: HlcTimestamp) -> HybridClock {
+        HybridClock { now: ts }
     }
 
     /// The last timestamp issued.
