@@ -66,7 +66,7 @@
 //! * S. Kulkarni, M. Demirbas, D. Madappa, B. Avva and M. Leone, "Logical Physical Clocks",
 //!   OPODIS 2014 (Figure 5: the algorithm; Theorems 1–3).
 //! * J. C. Corbett et al., "Spanner: Google's Globally-Distributed Database", OSDI 2012
-//!   (§3 TrueTime, §4.1.2 commit wait, §5.3 ε between about 1 and 7 ms).
+//!   (§3 TrueTime, with ε a sawtooth of about 1 to 7 ms; §4.1.2 commit wait).
 
 pub mod lag;
 
@@ -904,7 +904,7 @@ impl TrueTime {
     }
 
     /// Spanner's ε as a function of the time since the last synchronisation with the time
-    /// masters (Corbett et al. 2012, §5.3): 1 ms of communication delay plus an assumed worst-
+    /// masters (Corbett et al. 2012, §3): 1 ms of communication delay plus an assumed worst-
     /// case drift of 200 µs/s, reset every 30 s poll: a sawtooth between 1 and 7 ms.
     pub fn spanner_epsilon_ms(true_ms: f64) -> f64 {
         1.0 + 0.2 * (true_ms.rem_euclid(30_000.0) / 1_000.0)
@@ -1088,7 +1088,7 @@ mod tests {
 
     #[test]
     fn spanner_epsilon_is_a_1_to_7_ms_sawtooth_averaging_4() {
-        // Corbett et al. 2012 §5.3: "ε is typically a sawtooth function of time, varying from
+        // Corbett et al. 2012 §3: "ε is typically a sawtooth function of time, varying from
         // about 1 to 7 ms over each poll interval. ε̄ is therefore 4 ms most of the time."
         assert!((TrueTime::spanner_epsilon_ms(0.0) - 1.0).abs() < 1e-12);
         assert!((TrueTime::spanner_epsilon_ms(29_999.999) - 7.0).abs() < 1e-3);
