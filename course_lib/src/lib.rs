@@ -18,6 +18,8 @@
 //! | [`rng`] | seeded, portable randomness: same seed, same numbers, everywhere | all |
 //! | [`dist`] | latency and delay distributions (constant … Pareto, mixtures, empirical) | 01, 03, 13 |
 //! | [`sim`] | the deterministic discrete-event simulator: nodes, network, faults, traces | 01 onwards |
+//! | [`chain`] | hash chains, proof of work, fork choice, stale blocks, the double-spend race | 09 |
+//! | [`clock`] | physical clocks, NTP, Lamport, vector and hybrid logical clocks, TrueTime, lag compensation | 05 |
 //! | [`detector`] | "slow or dead?": timeout failure detectors on heavy-tailed delays | 01 |
 //! | [`latency`] | the latency ladder and the tail-at-scale arithmetic | 01 |
 //! | [`byzantine`] | the Byzantine generals: OM(m) and the n ≥ 3f + 1 bound, checked by enumeration | 02 |
@@ -28,6 +30,7 @@
 //! | [`slo`] | SLIs, SLOs, error budgets, burn rates, multiwindow alerting, the generated SLI month | 04 |
 //! | [`plot`] | SVG figures that render inline in JupyterLab and save to files | all |
 //! | [`table`] | small HTML tables for results | all |
+//! | [`ids`] | unique IDs: birthday bound, Snowflake, UUIDv4/v7, ticket servers | 10 |
 //! | [`grade`] | exercise checks that print a pass/fail line and never abort a notebook | all |
 //! | `frames` (feature `frames`) | polars data frames loaded from `data/`, shown as HTML | 04 |
 //!
@@ -45,10 +48,13 @@
 
 pub mod byzantine;
 pub mod chat;
+pub mod chain;
+pub mod clock;
 pub mod detector;
 pub mod dist;
 pub mod error;
 pub mod grade;
+pub mod ids;
 pub mod latency;
 pub mod plot;
 pub mod quorum;
