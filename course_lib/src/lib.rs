@@ -21,6 +21,8 @@
 //! | [`detector`] | "slow or dead?": timeout failure detectors on heavy-tailed delays | 01 |
 //! | [`latency`] | the latency ladder and the tail-at-scale arithmetic | 01 |
 //! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
+//! | [`consistency`] | histories (Jepsen format); linearizability (WGL), sequential, causal, session checks | 11, 12, 07 |
+//! | [`staleness`] | probabilistically bounded staleness (PBS, the WARS model): t-visibility, k-staleness | 11, 13 |
 //! | [`plot`] | SVG figures that render inline in JupyterLab and save to files | all |
 //! | [`table`] | small HTML tables for results | all |
 //! | [`grade`] | exercise checks that print a pass/fail line and never abort a notebook | all |
@@ -38,6 +40,7 @@
 //! * **Bad parameters are errors, not panics** ([`error::Error`]).
 #![warn(missing_docs)]
 
+pub mod consistency;
 pub mod detector;
 pub mod dist;
 pub mod error;
@@ -47,6 +50,7 @@ pub mod plot;
 pub mod quorum;
 pub mod rng;
 pub mod sim;
+pub mod staleness;
 pub mod table;
 
 #[cfg(feature = "frames")]
