@@ -772,5 +772,123 @@ pub fn prob_stale(n: usize, r: usize, w: usize, k: u32) -> Result<f64> {
     Ok(miss.powi(k.min(i32::MAX as u32) as i32))
 }
 
+/// The probability that a read sees a committed write when the network loses messages and
+/// nothing repairs the loss (no anti-entropy, no read repair): the write is sent to all N
+/// replicas and reaches each independently with probability 1 − `loss`; it commits when at
+/// least W received it; a read asks R replicas chosen at random. Conditioned on the write
+/// having committed,
+///
+/// P(consistent) = Σ_{k=W}^{N} b(k) · (1 − C(N−k, R) / C(N, R)) / Σ_{k=W}^{N} b(k),
+///
+/// with b(k) = C(N, k) (1 − loss)^k loss^(N−k). With no loss every replica has the write; with
+/// R + W > N the read always meets it.
+///
+/// # Errors
+/// N = 0; R or W of 0 or above N; `loss` outside [0, 1) (with loss = 1 no write commits).
+///
+/// ```
+/// use course_lib::staleness::prob_consistent_with_loss;
+/// assert_eq!(prob_consistent_with_loss(3, 1, 1, 0.0)?, 1.0);
+/// assert_eq!(prob_consistent_with_loss(3, 2, 2, 0.3)?, 1.0);
+/// assert!(prob_consistent_with_loss(3, 1, 1, 0.3)? < 0.9);
+/// # Ok::<(), course_lib::Error>(())
+/// ```
+pub fn prob_consistent_with_loss(n: usize, r: usize, w: usize, loss: f64) -> Result<f64> {
+    check_nrw(n, r, w)?;
+    let loss = validate::probability("loss", loss)?;
+    if loss >= 1.0 {
+        return Err(Error::out_of_range(
+            "loss",
+            loss,
+            "must be below 1 (with loss = 1 no write commits)",
+        ));
+    }
+    let q = 1.0 - loss;
+    let (mut num, mut den) = (0.0, 0.0);
+    for k in w..=n {
+        let b = choose(n, k) * q.powi(k as i32) * loss.powi((n - k) as i32);
+        den += b;
+        num += b * (1.0 - choose(n - k, r) / choose(n, r));
+    }
+    Ok((num / den).clamp(0.0, 1.0))
+}
+
+/// One curve of a delay-window figure: a label, a profile, and (N, R, W).
+#[derive(Clone, Debug)]
+pub struct WindowSeries {
+    /// Legend text.
+    pub label: String,
+    /// Latency profile.
+    pub profile: LatencyProfile,
+    /// Replicas.
+    pub n: usize,
+    /// Read quorum.
+    pub r: usize,
+    /// Write quorum.
+    pub w: usize,
+}
+
+impl WindowSeries {
+    /// A curve labelled "`profile` N=.. R=.. W=..".
+    pub fn new(profile: &LatencyProfile, n: usize, r: usize, w: usize) -> Result<Self> {
+        check_nrw(n, r, w)?;
+        Ok(WindowSeries {
+            label: format!("{} N={n} R={r} W={w}", profile.name()),
+            profile: profile.clone(),
+            n,
+            r,
+            w,
+        })
+    }
+}
+
+/// The **consistency delay window** figure: P(consistent read) against the time t since the
+/// write committed, one curve per series, from `trials` trials each (seeded). `t_max_ms` > 0
+/// sets the right end; with `log_t` the time axis is logarithmic from `t_max_ms` / 10⁴ (t = 0
+/// cannot be shown on it; its values are in the curves' first points otherwise).
+///
+/// # Errors
+/// No series; bad (N, R, W); `t_max_ms` not finite and > 0; `trials` = 0.
+pub fn delay_window_figure(
+    title: &str,
+    series: &[WindowSeries],
+    t_max_ms: f64,
+    log_t: bool,
+    trials: usize,
+    seed: u64,
+) -> Result<crate::plot::Figure> {
+    let t_max = validate::positive("t_max_ms", t_max_ms)?;
+    if series.is_empty() {
+        return Err(Error::empty("the series list", "give at least one WindowSeries"));
+    }
+    let points = 160;
+    let ts: Vec<f64> = (0..=points)
+        .map(|i| {
+            let f = i as f64 / points as f64;
+            if log_t {
+                t_max * 10f64.powf(-4.0 * (1.0 - f))
+            } else {
+                t_max * f
+            }
+        })
+        .collect();
+    let mut chart = crate::plot::LineChart::new(title)
+        .x_label(if log_t {
+            "time since the write committed, t (ms, log scale)"
+        } else {
+            "time since the write committed, t (ms)"
+        })
+        .y_label("P(read returns the write)")
+        .y_range(0.0, 1.0);
+    if log_t {
+        chart = chart.log_x();
+    }
+    for s in series {
+        let ys = consistency_curve(&s.profile, s.n, s.r, s.w, &ts, trials, seed)?;
+        chart = chart.series(s.label.clone(), ts.iter().copied().zip(ys));
+    }
+    chart.render()
+}
+
 #[cfg(test)]
 mod tests;

@@ -711,3 +711,76 @@ fn timeline_plots_render() {
         fig.save(format!("{dir}/consistency_timeline.svg")).unwrap();
     }
 }
+
+// ---- the simulated register ------------------------------------------------------------------
+
+#[test]
+fn abd_is_linearizable_and_partial_quorums_are_caught() {
+    use super::sim::{run_register, RegisterConfig, Workload};
+    use crate::prelude::*;
+    let net = || Network::new(Dist::exponential_mean(1.0).unwrap());
+    let wl = Workload::new(5, 20).unwrap();
+    let mut caught = 0;
+    for seed in 0..6 {
+        let good = run_register(
+            &RegisterConfig::linearizable(3).unwrap(),
+            &wl,
+            net(),
+            FaultSchedule::new(),
+            seed,
+        )
+        .unwrap();
+        let v = check_cas_register(&good.history);
+        assert!(v.is_linearizable(), "seed {seed}: {}", v.explanation());
+        let bad = run_register(
+            &RegisterConfig::partial(3, 1, 1).unwrap(),
+            &wl,
+            net(),
+            FaultSchedule::new(),
+            seed,
+        )
+        .unwrap();
+        if !check_cas_register(&bad.history).is_linearizable() {
+            caught += 1;
+        }
+        // same seed, same history
+        let again = run_register(
+            &RegisterConfig::partial(3, 1, 1).unwrap(),
+            &wl,
+            net(),
+            FaultSchedule::new(),
+            seed,
+        )
+        .unwrap();
+        assert_eq!(bad.history, again.history);
+    }
+    assert!(caught >= 5, "R = W = 1 should be caught almost always, got {caught}/6");
+    // ABD through a partition: the minority side times out (info) but nothing is wrong
+    let faults = FaultSchedule::new().partition(vec![vec![0], vec![1, 2]], 20.0, 120.0);
+    let cfg = RegisterConfig::linearizable(3).unwrap().with_timeout(20.0).unwrap();
+    let run = run_register(&cfg, &Workload::new(6, 25).unwrap(), net(), faults, 3).unwrap();
+    assert!(run.timeouts > 0);
+    assert!(check_cas_register(&run.history).is_linearizable());
+    assert!(RegisterConfig::partial(3, 0, 1).is_err());
+    assert!(RegisterConfig::partial(3, 1, 4).is_err());
+}
+
+#[test]
+fn partition_experiment_shows_the_cap_choice() {
+    use super::sim::{partition_experiment, RegisterConfig};
+    let cp = partition_experiment(&RegisterConfig::linearizable(3).unwrap(), 150.0, 2).unwrap();
+    let ap = partition_experiment(&RegisterConfig::partial(3, 1, 1).unwrap(), 150.0, 2).unwrap();
+    assert!(cp.availability < 0.75 && cp.availability > 0.55, "{cp:?}");
+    assert_eq!(cp.stale_read_fraction, 0.0);
+    assert_eq!(ap.availability, 1.0);
+    assert!(ap.stale_read_fraction > 0.2, "{ap:?}");
+    assert!(partition_experiment(&RegisterConfig::linearizable(3).unwrap(), -1.0, 2).is_err());
+}
+
+#[test]
+fn random_histories_are_reproducible_and_valid() {
+    let p = RandomHistory { processes: 4, ops: 50, p_info: 0.2, p_cas: 0.2, corrupt: false };
+    assert_eq!(random_register_history(&p, 9).unwrap(), random_register_history(&p, 9).unwrap());
+    assert!(random_register_history(&RandomHistory { processes: 0, ..p.clone() }, 1).is_err());
+    assert!(random_register_history(&RandomHistory { p_info: 2.0, ..p }, 1).is_err());
+}

@@ -227,6 +227,10 @@ impl Timeline {
             let mut order: Vec<&Bar> = self.bars.iter().collect();
             order.sort_by_key(|b| matches!(b.style, BarStyle::Culprit | BarStyle::Involved));
             let bar_h = (row_h * 0.34).clamp(5.0, 14.0);
+            // right end of the last label drawn in each lane: labels that would overlap it
+            // are left out (marked bars always get theirs)
+            let mut label_end = vec![f64::NEG_INFINITY; n_lanes];
+            let mut hidden = 0usize;
             for b in order {
                 let y = top + row_h * (b.lane as f64 + 0.5);
                 let x0 = x.px(b.start);
@@ -246,18 +250,20 @@ impl Timeline {
                     c.fill_rect((x0, y - bar_h / 2.0), (x1, y + bar_h / 2.0), col.mix(0.85))?;
                 }
                 let max_chars = (((x1 - x0).max(70.0)) / (BAR_LABEL_PX * 0.58)) as usize;
+                let text = truncate(&b.label, max_chars);
+                let marked = matches!(b.style, BarStyle::Culprit | BarStyle::Involved);
+                if !marked && x0 < label_end[b.lane] + 3.0 {
+                    hidden += 1;
+                    continue;
+                }
+                label_end[b.lane] = label_end[b.lane].max(x0 + text_width(&text, BAR_LABEL_PX));
                 let bold = matches!(b.style, BarStyle::Culprit);
                 let mut font =
                     Font::new(BAR_LABEL_PX).color(if b.style == BarStyle::Ok { TEXT } else { col });
                 if bold {
                     font = font.bold();
                 }
-                c.text(
-                    &truncate(&b.label, max_chars),
-                    x0,
-                    y - bar_h / 2.0 - 2.0,
-                    font.anchor(H::Left, V::Bottom),
-                )?;
+                c.text(&text, x0, y - bar_h / 2.0 - 2.0, font.anchor(H::Left, V::Bottom))?;
             }
             // key
             let mut kx = left;
@@ -297,6 +303,15 @@ impl Timeline {
                     Font::new(TICK_PX).color(TEXT).anchor(H::Left, V::Center),
                 )?;
                 kx += 21.0 + text_width(text, TICK_PX) + 16.0;
+            }
+            if hidden > 0 {
+                let note = format!("({hidden} labels hidden to avoid overlap)");
+                c.text(
+                    &note,
+                    right,
+                    ky,
+                    Font::new(TICK_PX).color(TEXT_MUTED).anchor(H::Right, V::Center),
+                )?;
             }
             Ok(())
         })

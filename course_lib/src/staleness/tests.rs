@@ -235,3 +235,41 @@ fn operation_latencies_grow_with_quorum_size() {
     assert!(mean(&w3) > mean(&w1) && mean(&r3) > mean(&r1));
     assert_eq!(w1.len(), 50_000);
 }
+
+#[test]
+fn consistency_under_message_loss_matches_a_simulation() {
+    let (n, r, w, loss) = (5usize, 2usize, 2usize, 0.3);
+    let exact = prob_consistent_with_loss(n, r, w, loss).unwrap();
+    let mut rng = SimRng::new(8);
+    let (mut committed, mut seen) = (0usize, 0usize);
+    for _ in 0..200_000 {
+        let got: Vec<bool> = (0..n).map(|_| !rng.bernoulli(loss)).collect();
+        if got.iter().filter(|&&g| g).count() < w {
+            continue;
+        }
+        committed += 1;
+        let mut reps: Vec<usize> = (0..n).collect();
+        rng.shuffle(&mut reps);
+        seen += usize::from(reps[..r].iter().any(|&i| got[i]));
+    }
+    let est = seen as f64 / committed as f64;
+    assert!(agree(est, exact, committed, 4.5), "{est} vs {exact}");
+    assert!(prob_consistent_with_loss(3, 1, 1, 1.0).is_err());
+    assert!(prob_consistent_with_loss(3, 1, 1, -0.1).is_err());
+    assert!(prob_consistent_with_loss(3, 1, 4, 0.1).is_err());
+}
+
+#[test]
+fn delay_window_figure_renders() {
+    let series: Vec<WindowSeries> = [LatencyProfile::lnkd_ssd(), LatencyProfile::lnkd_disk()]
+        .iter()
+        .map(|p| WindowSeries::new(p, 3, 1, 1).unwrap())
+        .collect();
+    let fig = delay_window_figure("window", &series, 100.0, true, 20_000, 1).unwrap();
+    assert!(fig.svg().contains("LNKD-DISK N=3 R=1 W=1"));
+    if let Ok(dir) = std::env::var("COURSE_FIGURES") {
+        fig.save(format!("{dir}/delay_window.svg")).unwrap();
+    }
+    assert!(delay_window_figure("x", &[], 1.0, false, 10, 1).is_err());
+    assert!(delay_window_figure("x", &series, 0.0, false, 10, 1).is_err());
+}
