@@ -533,12 +533,8 @@ pub fn t_visibility_with_threads(
     seed: u64,
     threads: usize,
 ) -> Result<f64> {
-    check_nrw(n, r, w)?;
-    validate::at_least("N", MAX_N, n).map_err(|_| {
-        Error::out_of_range("N", n, format!("must be at most {MAX_N} for the simulation"))
-    })?;
+    let trials = check_all(n, r, w, trials)?;
     let t = check_t(t_ms)?;
-    let trials = check_trials(trials)?;
     validate::at_least("threads", threads, 1)?;
     if r + w > n {
         return Ok(1.0); // strict quorums: every read quorum meets the write quorum

@@ -4,7 +4,7 @@
 //!   for [`crate::sim`]. With [`RegisterConfig::linearizable`] it runs ABD (Attiya, Bar-Noy &
 //!   Dolev 1995): majority quorums, a timestamp query before each write, and a *write-back*
 //!   before each read returns — linearizable. With [`RegisterConfig::partial`] it is
-//!   Dynamo-style: R and W replies, local Lamport timestamps, no write-back — fast, available,
+//!   Dynamo-style: R and W replies, last-writer-wins timestamps, no write-back — fast, available,
 //!   and not linearizable.
 //! * [`run_register`] drives clients against a cluster (each client talks to one replica,
 //!   gives up after a timeout) and returns the client [`History`] plus latencies.
@@ -35,7 +35,9 @@ pub struct RegisterConfig {
     /// Acknowledgements a write waits for.
     pub w: usize,
     /// Before a write, ask R replicas for their timestamps and pick a larger one (ABD phase 1).
-    /// Without it the coordinator uses its own Lamport clock.
+    /// Without it the write is timestamped by its value, as a last-writer-wins store
+    /// timestamps writes by the client's clock ([`run_register`] writes increasing values in
+    /// issue order, so the value plays a perfectly synchronised clock).
     pub query_before_write: bool,
     /// Before a read returns, write what it read back to W replicas (ABD's write-back).
     pub write_back: bool,
@@ -61,7 +63,8 @@ impl RegisterConfig {
     }
 
     /// Dynamo-style partial quorums: wait for `r` replies to a read and `w` acks to a write,
-    /// Lamport-clock timestamps, no write-back. `1 <= r, w <= n`.
+    /// last-writer-wins by the written value (a client timestamp), no write-back.
+    /// `1 <= r, w <= n`.
     pub fn partial(n: usize, r: usize, w: usize) -> Result<Self> {
         let cfg = RegisterConfig {
             n,
@@ -241,9 +244,8 @@ impl Node for RegisterNode {
             op,
             Pending { req: id, write, phase: Phase::Query, best: ((0, 0), None), replies: 0 },
         );
-        if write.is_some() && !self.cfg.query_before_write {
-            self.clock += 1;
-            let ts = (self.clock, ctx.id().0);
+        if let (Some(v), false) = (write, self.cfg.query_before_write) {
+            let ts = (v.max(0) as u64, ctx.id().0);
             self.store_phase(ctx, op, ts, write);
         } else {
             Self::all(ctx, RegMsg::Query { op });
@@ -318,7 +320,7 @@ impl Node for RegisterNode {
 /// What the clients do.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Workload {
-    /// Client processes; client c sends its requests to replica `c % n`.
+    /// Client processes (see `sticky` for which replica each one talks to).
     pub clients: usize,
     /// Operations each client issues (one at a time).
     pub ops_per_client: usize,
@@ -326,6 +328,9 @@ pub struct Workload {
     pub read_fraction: f64,
     /// Pause between a client's answer and its next request (ms).
     pub think_ms: Dist,
+    /// Sticky sessions: client c always talks to replica c mod N. Otherwise each request goes
+    /// to a replica chosen at random.
+    pub sticky: bool,
 }
 
 impl Workload {
@@ -337,6 +342,7 @@ impl Workload {
             ops_per_client,
             read_fraction: 0.5,
             think_ms: Dist::exponential_mean(2.0)?,
+            sticky: true,
         })
     }
 }
@@ -406,7 +412,8 @@ pub fn run_register(
         };
         // on the simulator's nanosecond grid, so that the completion cannot sort before it
         let at = crate::sim::Time::from_ms(at).as_ms();
-        let id = sim.request_at(at, c % cfg.n, req)?;
+        let replica = if workload.sticky { c % cfg.n } else { rng.below(cfg.n as u64) as usize };
+        let id = sim.request_at(at, replica, req)?;
         inflight.insert(id, (c, req, at, process));
         let (f, value) = match req {
             RegRequest::Read => (F::Read, Value::Nil),

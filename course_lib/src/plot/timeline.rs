@@ -224,21 +224,46 @@ impl Timeline {
                 c.line((left, y), (right, y), GRID.to_rgba(), 1, Some("2,3"))?;
             }
             // bars: plain ones first, marked ones on top
-            let mut order: Vec<&Bar> = self.bars.iter().collect();
-            order.sort_by_key(|b| matches!(b.style, BarStyle::Culprit | BarStyle::Involved));
             let bar_h = (row_h * 0.34).clamp(5.0, 14.0);
-            // right end of the last label drawn in each lane: labels that would overlap it
-            // are left out (marked bars always get theirs)
-            let mut label_end = vec![f64::NEG_INFINITY; n_lanes];
-            let mut hidden = 0usize;
-            for b in order {
-                let y = top + row_h * (b.lane as f64 + 0.5);
+            let ends = |b: &Bar| -> (f64, f64, bool) {
                 let x0 = x.px(b.start);
+                match b.end {
+                    Some(e) => (x0, x.px(e).max(x0 + 3.0), false),
+                    None => (x0, right - 2.0, true),
+                }
+            };
+            let is_marked = |b: &Bar| matches!(b.style, BarStyle::Culprit | BarStyle::Involved);
+            // Labels: marked bars claim their space first, then the others in time order; a
+            // label that would overlap one already placed in its lane is left out.
+            let mut placed: Vec<Vec<(f64, f64)>> = vec![Vec::new(); n_lanes];
+            let mut label: Vec<Option<String>> = vec![None; self.bars.len()];
+            let mut by_priority: Vec<usize> = (0..self.bars.len()).collect();
+            by_priority.sort_by(|&i, &j| {
+                let (a, b) = (&self.bars[i], &self.bars[j]);
+                is_marked(b).cmp(&is_marked(a)).then(a.start.total_cmp(&b.start)).then(i.cmp(&j))
+            });
+            let mut hidden = 0usize;
+            for i in by_priority {
+                let b = &self.bars[i];
+                let (x0, x1, _) = ends(b);
+                let max_chars = ((x1 - x0).max(70.0) / (BAR_LABEL_PX * 0.58)) as usize;
+                let text = truncate(&b.label, max_chars);
+                let span = (x0 - 2.0, x0 + text_width(&text, BAR_LABEL_PX) + 2.0);
+                if placed[b.lane].iter().any(|&(l, r)| span.0 < r && l < span.1) {
+                    hidden += 1;
+                    continue;
+                }
+                placed[b.lane].push(span);
+                label[i] = Some(text);
+            }
+            // Bars: plain ones first, marked ones on top.
+            let mut order: Vec<usize> = (0..self.bars.len()).collect();
+            order.sort_by_key(|&i| is_marked(&self.bars[i]));
+            for i in order {
+                let b = &self.bars[i];
+                let y = top + row_h * (b.lane as f64 + 0.5);
                 let col = color(b.style);
-                let (x1, open) = match b.end {
-                    Some(e) => (x.px(e).max(x0 + 3.0), false),
-                    None => (right - 2.0, true),
-                };
+                let (x0, x1, open) = ends(b);
                 if open {
                     c.line((x0, y), (x1, y), col.to_rgba(), 2, Some("5,3"))?;
                     c.fill_rect((x0, y - bar_h / 2.0), (x0 + 3.0, y + bar_h / 2.0), col.to_rgba())?;
@@ -249,21 +274,17 @@ impl Timeline {
                 } else {
                     c.fill_rect((x0, y - bar_h / 2.0), (x1, y + bar_h / 2.0), col.mix(0.85))?;
                 }
-                let max_chars = (((x1 - x0).max(70.0)) / (BAR_LABEL_PX * 0.58)) as usize;
-                let text = truncate(&b.label, max_chars);
-                let marked = matches!(b.style, BarStyle::Culprit | BarStyle::Involved);
-                if !marked && x0 < label_end[b.lane] + 3.0 {
-                    hidden += 1;
-                    continue;
+                if let Some(text) = &label[i] {
+                    let mut font = Font::new(BAR_LABEL_PX).color(if b.style == BarStyle::Ok {
+                        TEXT
+                    } else {
+                        col
+                    });
+                    if b.style == BarStyle::Culprit {
+                        font = font.bold();
+                    }
+                    c.text(text, x0, y - bar_h / 2.0 - 2.0, font.anchor(H::Left, V::Bottom))?;
                 }
-                label_end[b.lane] = label_end[b.lane].max(x0 + text_width(&text, BAR_LABEL_PX));
-                let bold = matches!(b.style, BarStyle::Culprit);
-                let mut font =
-                    Font::new(BAR_LABEL_PX).color(if b.style == BarStyle::Ok { TEXT } else { col });
-                if bold {
-                    font = font.bold();
-                }
-                c.text(&text, x0, y - bar_h / 2.0 - 2.0, font.anchor(H::Left, V::Bottom))?;
             }
             // key
             let mut kx = left;
