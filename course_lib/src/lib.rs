@@ -28,6 +28,8 @@
 //! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
 //! | [`replication`] | sync/async/quorum replication of a key-value store on the simulator, read repair, sloppy quorums, hinted handoff, the sharded-KV workshop | 15 |
 //! | [`slo`] | SLIs, SLOs, error budgets, burn rates, multiwindow alerting, the generated SLI month | 04 |
+//! | [`consistency`] | histories (Jepsen format); linearizability (WGL), sequential, causal, session checks | 11, 12, 07 |
+//! | [`staleness`] | probabilistically bounded staleness (PBS, the WARS model): t-visibility, k-staleness | 11, 13 |
 //! | [`plot`] | SVG figures that render inline in JupyterLab and save to files | all |
 //! | [`table`] | small HTML tables for results | all |
 //! | [`ids`] | unique IDs: birthday bound, Snowflake, UUIDv4/v7, ticket servers | 10 |
@@ -50,6 +52,7 @@ pub mod byzantine;
 pub mod chat;
 pub mod chain;
 pub mod clock;
+pub mod consistency;
 pub mod detector;
 pub mod dist;
 pub mod error;
@@ -63,6 +66,7 @@ pub mod reliability;
 pub mod rng;
 pub mod sim;
 pub mod slo;
+pub mod staleness;
 pub mod table;
 
 #[cfg(feature = "frames")]

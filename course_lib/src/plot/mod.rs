@@ -73,6 +73,7 @@ mod sequence;
 mod style;
 #[cfg(test)]
 mod tests;
+mod timeline;
 
 pub use bar::BarChart;
 pub use cdf::CdfChart;
@@ -81,6 +82,7 @@ pub use histogram::Histogram;
 pub use line::LineChart;
 pub use sequence::{Arrow, Mark, MarkKind, SequenceDiagram};
 pub use style::PALETTE;
+pub use timeline::{Bar, BarStyle, Timeline};
 
 pub(crate) use crate::table::fmt_sig;
 
