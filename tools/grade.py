@@ -710,10 +710,10 @@ def student_copy_problems(res: RunResult, plan: hw.Plan) -> list[str]:
     by_gid = {_grade_id(c): c for c in nb["cells"] if _grade_id(c)}
     for ex in plan.exercises:
         cell = by_gid.get(ex.check_grade_id)
-        found = parse_results(stdout_text(cell)) if cell else {}
-        for cid in ex.ids:
-            if ex.hidden:
-                continue
+        if cell is None:  # a hidden check cell
+            continue
+        found = parse_results(stdout_text(cell))
+        for cid in hw.check_ids(hw.source(cell)):  # the ids students see
             if cid not in found:
                 problems.append(f"check {cid}: no PASS/FAIL line in the student copy")
             elif found[cid][0]:
