@@ -692,7 +692,11 @@ def grade_one(job: dict) -> dict:
 
 def run_student_copy(nb: dict, name: str, work: Path, cell_timeout: float = 120) -> RunResult:
     graded = copy.deepcopy(nb)
-    res = execute_notebook(graded, work / safe_name(Path(name).stem), cell_timeout=cell_timeout)
+    # Parallel runs (test-student --jobs 2) load course_lib one kernel at a time, as grading
+    # does: two kernels filling evcxr's shared cache at once can fail ("Failed to wrap rustc").
+    work.mkdir(parents=True, exist_ok=True)
+    res = execute_notebook(graded, work / safe_name(Path(name).stem), cell_timeout=cell_timeout,
+                           setup_lock=work / ".setup.lock")
     res.nb = graded  # type: ignore[attr-defined]
     return res
 
