@@ -35,6 +35,10 @@ BUDGET_TOTAL = 60.0
 
 SETUP_CELL = ':dep course_lib = { path = "../course_lib" }\nuse course_lib::prelude::*;'
 WARM_CELL = "let mut r = SimRng::new(1);\nr.uniform()"
+# Notebooks that need data frames load course_lib with polars; its first build inside evcxr takes
+# ~10 minutes, so setup warms it too rather than leaving it to the first student who opens one.
+FRAMES_SETUP_CELL = (':dep course_lib = { path = "../course_lib", features = ["frames"] }\n'
+                     "use course_lib::prelude::*;")
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # evcxr reports a panic as stderr text only (the reply status is "ok"), and a crashed
@@ -272,6 +276,15 @@ def _ensure_kernel_env() -> None:
     os.environ.setdefault("JUPYTER_RUNTIME_DIR", str(REPO / ".jupyter-runtime"))
 
 
+def _uses_frames(path: Path) -> bool:
+    """Whether a notebook's setup cell loads course_lib with the `frames` feature."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    return bool(code) and '"frames"' in _source(code[0])
+
+
 def warm(first_timeout: int) -> int:
     import nbformat
 
@@ -287,6 +300,19 @@ def warm(first_timeout: int) -> int:
     value = nb.cells[1].outputs[0]["data"]["text/plain"] if nb.cells[1].outputs else "?"
     print(f"==> warm notebook ran: course_lib loaded in {t.setup_s:.1f} s, "
           f"SimRng::new(1).uniform() = {value}, total {t.total_s:.1f} s")
+    frames = [p for p in sorted(NOTEBOOK_DIR.glob("*.ipynb")) if _uses_frames(p)]
+    if not frames:
+        return 0
+    print(f"==> warming course_lib with polars (feature frames, used by {frames[0].name}"
+          f"{' and others' if len(frames) > 1 else ''}; cold: ~10 minutes)", flush=True)
+    nb.cells = [nbformat.v4.new_code_cell(FRAMES_SETUP_CELL)]
+    try:
+        t = execute(nb, "warm-frames", max(first_timeout, 3600), first_timeout, None,
+                    echo_kernel=True)
+    except NotebookFailed as e:
+        print(f"FAIL warming the evcxr cache with feature frames: {e}", file=sys.stderr)
+        return 1
+    print(f"==> warm notebook with frames ran: course_lib loaded in {t.setup_s:.1f} s")
     return 0
 
 

@@ -256,3 +256,22 @@ def test_index_html_lists_notebooks():
     assert '<a href="01_a.html">01 · A &lt;b&gt;</a>' in page
     assert "(FAIL)" in page
     assert "No notebooks yet" in rn.index_html([])
+
+
+def test_uses_frames_reads_only_the_setup_cell(tmp_path):
+    """setup warms polars only for notebooks whose setup cell asks for feature `frames`."""
+    plain = good_nb()
+    path = tmp_path / "plain.ipynb"
+    path.write_text(json.dumps(plain), encoding="utf-8")
+    assert not rn._uses_frames(path)
+
+    mentions = copy.deepcopy(plain)  # a later cell that talks about frames does not count
+    mentions["cells"].append(nbformat.v4.new_code_cell('// features = ["frames"]'))
+    path.write_text(json.dumps(mentions), encoding="utf-8")
+    assert not rn._uses_frames(path)
+
+    frames = copy.deepcopy(plain)
+    setup = next(c for c in frames["cells"] if c["cell_type"] == "code")
+    setup["source"] = rn.FRAMES_SETUP_CELL
+    path.write_text(json.dumps(frames), encoding="utf-8")
+    assert rn._uses_frames(path)
