@@ -49,8 +49,8 @@
 #![warn(missing_docs)]
 
 pub mod byzantine;
-pub mod chat;
 pub mod chain;
+pub mod chat;
 pub mod clock;
 pub mod consistency;
 pub mod detector;
@@ -61,8 +61,8 @@ pub mod ids;
 pub mod latency;
 pub mod plot;
 pub mod quorum;
-pub mod replication;
 pub mod reliability;
+pub mod replication;
 pub mod rng;
 pub mod sim;
 pub mod slo;
