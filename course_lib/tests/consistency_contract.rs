@@ -70,3 +70,17 @@ fn staleness_contract() {
     assert!(time_to_visibility(&p, 3, 1, 1, 1.0, 10, 1).is_err());
     assert!(prob_stale(3, 1, 0, 1).is_err());
 }
+
+/// Bailis et al., "Probabilistically Bounded Staleness for Practical Partial Quorums",
+/// PVLDB 5(8), 2012, §3 (PBS k-staleness): "for N = 3, R = W = 1, the probability of returning a
+/// version within 2 versions is 0.5̄ [= 5/9], within 3 versions 0.7̄0̄3̄ [repeating: 19/27],
+/// within 5 versions > 0.868, and within 10 versions > 0.98". The repeating decimals are exact;
+/// the last two are the paper's three-decimal lower bounds.
+#[test]
+fn k_staleness_reproduces_the_papers_n3_r1_w1_numbers() {
+    let within = |k: u32| 1.0 - prob_stale(3, 1, 1, k).unwrap();
+    assert!((within(2) - 5.0 / 9.0).abs() < 1e-12, "within 2 versions: {}", within(2));
+    assert!((within(3) - 19.0 / 27.0).abs() < 1e-12, "within 3 versions: {}", within(3));
+    assert!(within(5) > 0.868 && within(5) < 0.869, "within 5 versions: {}", within(5));
+    assert!(within(10) > 0.98 && within(10) < 0.99, "within 10 versions: {}", within(10));
+}
