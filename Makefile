@@ -18,10 +18,15 @@ export JUPYTER_RUNTIME_DIR ?= $(CURDIR)/.jupyter-runtime
 # Containers often run as root; Jupyter refuses that without --allow-root.
 ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab course setup venv evcxr kernel warm execute book check-notebooks test clean distclean reset-cache help
+# Grading: make grade SUBMISSIONS=<folder of .ipynb> OUT=<folder> [GRADE_ARGS="--jobs 2 ..."]
+SUBMISSIONS ?=
+OUT ?= build/grades
+GRADE_ARGS ?=
+
+.PHONY: lab course setup venv evcxr kernel warm execute book slides annotate student test-student grade bench-grade check-notebooks test clean distclean reset-cache help
 
 help:
-	@sed -n '1,4p' Makefile; echo; echo "targets: lab (default) setup warm execute check-notebooks test clean distclean reset-cache"
+	@sed -n '1,4p' Makefile; echo; echo "targets: lab (default) setup warm execute book slides annotate student test-student grade bench-grade check-notebooks test clean distclean reset-cache"
 
 lab course: setup
 	@mkdir -p notebooks
@@ -39,8 +44,34 @@ venv evcxr kernel:
 warm:
 	@tools/setup.sh venv evcxr kernel warm
 
-execute book: setup
+execute: setup
 	@$(PY) tools/run_notebooks.py $(NOTEBOOKS)
+
+# The course book (build/book/index.html: course map, objectives, prev/next links) and
+# reveal.js slides (build/slides/), both from build/executed/ (executed first if stale).
+book: setup
+	@$(PY) tools/book.py book $(NOTEBOOKS)
+
+slides: setup
+	@$(PY) tools/book.py slides $(NOTEBOOKS)
+
+# Homework (tools/homework.py, tools/grade.py; README "Homework and grading").
+annotate:
+	@python3 tools/homework.py annotate $(NOTEBOOKS)
+
+student:
+	@python3 tools/homework.py student $(NOTEBOOKS)
+
+test-student: setup
+	@$(PY) tools/homework.py test-student $(NOTEBOOKS)
+
+grade: setup
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<dir> OUT=<dir>"; exit 2; }
+	@$(PY) tools/grade.py "$(SUBMISSIONS)" "$(OUT)" $(GRADE_ARGS)
+
+# 30 copies of one notebook's solved student copy, graded with the default settings.
+bench-grade: setup
+	@$(PY) tools/bench_grade.py $(NOTEBOOKS)
 
 check-notebooks:
 	@tools/setup.sh venv

@@ -16,6 +16,9 @@ import re
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import homework  # noqa: E402  (exercise shape and nbgrader metadata)
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO / "notebooks"
 
@@ -32,9 +35,7 @@ HEADING = re.compile(r"^#{1,6}\s+(.*)$")
 BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)(.+?)(?:\*\*|__)")
 
 
-def source(cell) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
+source = homework.source  # a cell's source as one string
 
 
 def _headings(cells) -> list[str]:
@@ -94,11 +95,10 @@ def check_notebook(path: Path) -> list[str]:
                     "--fix-strip)", i)
             if cell.get("execution_count") is not None:
                 bad("has an execution count: store notebooks unexecuted (--fix-strip)", i)
-        src = source(cell)
-        if "// BEGIN SOLUTION" in src and "// END SOLUTION" not in src:
-            bad("has '// BEGIN SOLUTION' without '// END SOLUTION'", i)
-        elif src.count("// BEGIN SOLUTION") != src.count("// END SOLUTION"):
-            bad("'// BEGIN SOLUTION' and '// END SOLUTION' markers do not pair up", i)
+
+    # Exercises: solution delimiters, check cells, nbgrader metadata (tools/homework.py).
+    for i, msg in homework.metadata_problems(raw, path.name):
+        bad(msg, i)
 
     # Title cell.
     if not cells or cells[0].cell_type != "markdown":

@@ -12,6 +12,8 @@ STEPS=(
     "pytest tools/tests|.venv/bin/python -m pytest -q tools/tests"
     "check-notebooks|.venv/bin/python tools/check_notebooks.py"
     "execute notebooks|.venv/bin/python tools/run_notebooks.py"
+    "student copies|.venv/bin/python tools/homework.py test-student"
+    "book and slides|.venv/bin/python tools/book.py book --no-execute && .venv/bin/python tools/book.py slides --no-execute"
 )
 
 passed=0

@@ -10,8 +10,14 @@
 //!
 //! Checks never abort the notebook: a wrong answer is a `FAIL` line, and a panic in the
 //! student's code (including an unfinished `todo!()`) is caught by [`check_fn`] and reported
-//! as a `FAIL` with the panic's message. The `PASS`/`FAIL [id]` prefix is stable, so a grader
-//! can read results from an executed notebook's output.
+//! as a `FAIL` with the panic's message. So a check cell calls the student's code only inside
+//! `check_fn`, with [`expect_close`] / [`expect_eq`] for the comparison:
+//! `check_fn("01-rtt", || expect_close(rtt_ms(5570.0), 54.6, 0.5, "hint"))`. The student
+//! copies (`make student`) replace each solution by `todo!()`, and every check then prints
+//! `FAIL … your code panicked: not yet implemented` instead of stopping the notebook.
+//!
+//! The `PASS`/`FAIL [id]` prefix is stable, so a grader can read results from an executed
+//! notebook's output (`make grade`).
 //!
 //! ```
 //! use course_lib::grade::{check_close, check_fn};
@@ -77,32 +83,55 @@ pub fn check(id: &str, condition: bool, hint: &str) -> Check {
 
 /// Pass when `got` is within `tolerance` of `expected` (absolute). NaN never passes.
 pub fn check_close(id: &str, got: f64, expected: f64, tolerance: f64, hint: &str) -> Check {
-    if (got - expected).abs() <= tolerance {
-        Check::new(
+    match expect_close(got, expected, tolerance, hint) {
+        Ok(()) => Check::new(
             id,
             true,
             format!("{} is within {} of {}", sig(got), sig(tolerance), sig(expected)),
-        )
-    } else {
-        Check::new(
-            id,
-            false,
-            format!(
-                "expected {} (± {}), got {} — hint: {hint}",
-                sig(expected),
-                sig(tolerance),
-                sig(got)
-            ),
-        )
+        ),
+        Err(why) => Check::new(id, false, why),
     }
 }
 
 /// Pass when `got == expected`.
 pub fn check_eq<T: PartialEq + fmt::Debug>(id: &str, got: T, expected: T, hint: &str) -> Check {
-    if got == expected {
-        Check::new(id, true, format!("{got:?}, as expected"))
+    let shown = format!("{got:?}, as expected");
+    match expect_eq(got, expected, hint) {
+        Ok(()) => Check::new(id, true, shown),
+        Err(why) => Check::new(id, false, why),
+    }
+}
+
+/// The test of [`check_close`] as a value, for use inside [`check_fn`]: `Ok(())` when `got`
+/// is within `tolerance` of `expected`, otherwise `Err` with the same message `check_close`
+/// prints. Computing `got` inside `check_fn` is what keeps an unfinished exercise (a
+/// `todo!()` in the student's function) a `FAIL` line instead of a panic in the check cell:
+///
+/// ```
+/// use course_lib::grade::{check_fn, expect_close};
+/// fn rtt_ms(km: f64) -> f64 { todo!() }
+/// let c = check_fn("demo-rtt", || expect_close(rtt_ms(100.0), 0.98, 0.01, "twice the distance"));
+/// assert!(!c.passed());
+/// ```
+pub fn expect_close(got: f64, expected: f64, tolerance: f64, hint: &str) -> Result<(), String> {
+    if (got - expected).abs() <= tolerance {
+        Ok(())
     } else {
-        Check::new(id, false, format!("expected {expected:?}, got {got:?} — hint: {hint}"))
+        Err(format!(
+            "expected {} (± {}), got {} — hint: {hint}",
+            sig(expected),
+            sig(tolerance),
+            sig(got)
+        ))
+    }
+}
+
+/// The test of [`check_eq`] as a value, for use inside [`check_fn`] (see [`expect_close`]).
+pub fn expect_eq<T: PartialEq + fmt::Debug>(got: T, expected: T, hint: &str) -> Result<(), String> {
+    if got == expected {
+        Ok(())
+    } else {
+        Err(format!("expected {expected:?}, got {got:?} — hint: {hint}"))
     }
 }
 
@@ -179,6 +208,25 @@ mod tests {
         });
         assert!(c.message().contains("index out of bounds"), "{}", c.message());
         assert!(check_fn("p", || Ok(())).passed());
+    }
+
+    #[test]
+    fn expectations_inside_check_fn_turn_todo_into_fail() {
+        fn unfinished() -> f64 {
+            todo!()
+        }
+        let c = check_fn("x", || expect_close(unfinished(), 1.0, 0.1, "h"));
+        assert_eq!(c.to_string(), "FAIL [x]: your code panicked: not yet implemented");
+        let c = check_fn("x", || expect_close(43.1, 86.3, 0.5, "twice the distance"));
+        assert_eq!(c.message(), check_close("y", 43.1, 86.3, 0.5, "twice the distance").message());
+        assert!(check_fn("x", || expect_close(1.0, 1.05, 0.1, "")).passed());
+        assert!(check_fn("x", || expect_close(f64::NAN, 1.0, 0.1, "")).message().contains("NaN"));
+        let c = check_fn("e", || expect_eq(2, 3, "count"));
+        assert_eq!(c.message(), "expected 3, got 2 — hint: count");
+        assert!(check_fn("e", || expect_eq("a", "a", "")).passed());
+        // A panic with a formatted message keeps its text.
+        let c = check_fn("f", || -> Result<(), String> { panic!("n = {}", 3) });
+        assert_eq!(c.message(), "your code panicked: n = 3");
     }
 
     #[test]

@@ -32,7 +32,7 @@ def test_execute_fixtures_end_to_end(tmp_path, capsys):
 
     timings = {t["notebook"]: t for t in json.loads((tmp_path / "timings.json").read_text())}
     assert timings["00_sample"]["status"] == "ok"
-    assert timings["00_sample"]["setup_s"] > 0 and len(timings["00_sample"]["cell_s"]) == 2
+    assert timings["00_sample"]["setup_s"] > 0 and len(timings["00_sample"]["cell_s"]) == 3
     assert timings["98_compile_error"]["status"] == "FAIL"
     assert timings["99_panic"]["status"] == "FAIL"
     assert "98_compile_error.ipynb: cell 3 failed: [E0308] Error: mismatched types" in out
