@@ -33,6 +33,7 @@ import os
 import re
 import resource
 import signal
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -405,6 +406,7 @@ def execute_notebook(nb: dict, workdir: Path, *, cell_timeout: float = 60,
     log = open(log_path, "a") if log_path else subprocess.DEVNULL
     start = 0  # position in `code` to continue from
     setup_attempts = 1
+    kernel_tmp = workdir / ".kernel-tmp"
     try:
         while start < len(code):
             Client.sizes, Client.truncated = {}, set()
@@ -414,7 +416,11 @@ def execute_notebook(nb: dict, workdir: Path, *, cell_timeout: float = 60,
                             resources={"metadata": {"path": str(cwd)}})
             client.max_output_chars = max_output_chars
             next_start = None
-            with client.setup_kernel(stdout=log, stderr=log):
+            # evcxr keeps its build folder (50-700 MB) in $TMPDIR and removes it only on a
+            # graceful shutdown; ours is immediate, so give the kernel a folder we delete.
+            kernel_tmp.mkdir(parents=True, exist_ok=True)
+            env = dict(os.environ, TMPDIR=str(kernel_tmp))
+            with client.setup_kernel(stdout=log, stderr=log, env=env):
                 if pgid_file:
                     try:
                         pgid_file.write_text(str(os.getpgid(client.km.provisioner.process.pid)))
@@ -504,6 +510,7 @@ def execute_notebook(nb: dict, workdir: Path, *, cell_timeout: float = 60,
         res.total_s = time.monotonic() - t0
         if log_path:
             log.close()
+        shutil.rmtree(kernel_tmp, ignore_errors=True)
     for i, run in res.cells.items():
         if run.truncated:
             node.cells[i].outputs.append(nbformat.v4.new_output(

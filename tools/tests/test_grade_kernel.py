@@ -4,6 +4,7 @@ fixtures/homework/make_submissions.py). Skipped when no 'rust' kernel is registe
 
 from __future__ import annotations
 
+import copy
 import csv
 import json
 import sys
@@ -138,3 +139,19 @@ def test_student_copy_compiles_and_every_check_fails(tmp_path):
     out = "".join(grade.stdout_text(c) for c in res.nb["cells"] if c["cell_type"] == "code")
     assert "FAIL [97-double]: your code panicked: not yet implemented" in out
     assert "97-mean-one" not in out  # hidden from students
+    # The kernel is stopped at once (no graceful shutdown), so evcxr cannot remove its build
+    # folder (50-700 MB); it lives in the run's own TMPDIR, which the grader deletes.
+    assert list(tmp_path.rglob(".kernel-tmp")) == []
+
+
+def test_kernel_tmpdir_is_the_runs_own(tmp_path):
+    """A kernel started by the grader sees TMPDIR inside the run's folder (checked from Rust)."""
+    nb = hw.read_nb(HOMEWORK / "97_homework.ipynb")
+    probe = copy.deepcopy(nb)
+    code = [c for c in probe["cells"] if c["cell_type"] == "code"]
+    code[1]["source"] = 'println!("TMPDIR={}", std::env::var("TMPDIR").unwrap_or_default());'
+    probe["cells"] = [c for c in probe["cells"] if c is code[0] or c is code[1]]
+    res = grade.execute_notebook(probe, tmp_path / "w")
+    out = grade.stdout_text(probe["cells"][1])
+    assert f"TMPDIR={tmp_path / 'w' / '.kernel-tmp'}" in out, (out, res)
+    assert not (tmp_path / "w" / ".kernel-tmp").exists()
