@@ -406,7 +406,9 @@ def execute_notebook(nb: dict, workdir: Path, *, cell_timeout: float = 60,
     log = open(log_path, "a") if log_path else subprocess.DEVNULL
     start = 0  # position in `code` to continue from
     setup_attempts = 1
-    kernel_tmp = workdir / ".kernel-tmp"
+    # Absolute: the kernel runs in `cwd`, where a relative TMPDIR would not exist and evcxr
+    # would die before answering (callers such as test-student pass relative folders).
+    kernel_tmp = (workdir / ".kernel-tmp").resolve()
     try:
         while start < len(code):
             Client.sizes, Client.truncated = {}, set()

@@ -144,14 +144,18 @@ def test_student_copy_compiles_and_every_check_fails(tmp_path):
     assert list(tmp_path.rglob(".kernel-tmp")) == []
 
 
-def test_kernel_tmpdir_is_the_runs_own(tmp_path):
-    """A kernel started by the grader sees TMPDIR inside the run's folder (checked from Rust)."""
+@pytest.mark.parametrize("relative", [False, True])
+def test_kernel_tmpdir_is_the_runs_own(tmp_path, monkeypatch, relative):
+    """A kernel started by the grader sees TMPDIR inside the run's folder (checked from Rust),
+    also when the caller names that folder relative to its own working directory."""
     nb = hw.read_nb(HOMEWORK / "97_homework.ipynb")
     probe = copy.deepcopy(nb)
     code = [c for c in probe["cells"] if c["cell_type"] == "code"]
     code[1]["source"] = 'println!("TMPDIR={}", std::env::var("TMPDIR").unwrap_or_default());'
     probe["cells"] = [c for c in probe["cells"] if c is code[0] or c is code[1]]
-    res = grade.execute_notebook(probe, tmp_path / "w")
+    if relative:
+        monkeypatch.chdir(tmp_path)
+    res = grade.execute_notebook(probe, Path("w") if relative else tmp_path / "w")
     out = grade.stdout_text(probe["cells"][1])
     assert f"TMPDIR={tmp_path / 'w' / '.kernel-tmp'}" in out, (out, res)
     assert not (tmp_path / "w" / ".kernel-tmp").exists()
