@@ -28,6 +28,7 @@
 //! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
 //! | [`replication`] | sync/async/quorum replication of a key-value store on the simulator, read repair, sloppy quorums, hinted handoff, the sharded-KV workshop | 15 |
 //! | [`slo`] | SLIs, SLOs, error budgets, burn rates, multiwindow alerting, the generated SLI month | 04 |
+//! | [`coord`] | leases, locks, leader election, fencing tokens; GC pauses and clock drift breaking mutual exclusion | 08 |
 //! | [`consistency`] | histories (Jepsen format); linearizability (WGL), sequential, causal, session checks | 11, 12, 07 |
 //! | [`staleness`] | probabilistically bounded staleness (PBS, the WARS model): t-visibility, k-staleness | 11, 13 |
 //! | [`plot`] | SVG figures that render inline in JupyterLab and save to files | all |
@@ -53,6 +54,7 @@ pub mod chain;
 pub mod chat;
 pub mod clock;
 pub mod consistency;
+pub mod coord;
 pub mod detector;
 pub mod dist;
 pub mod error;

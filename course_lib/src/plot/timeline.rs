@@ -64,6 +64,7 @@ pub struct Timeline {
     lanes: Vec<String>,
     bars: Vec<Bar>,
     size: Option<(u32, u32)>,
+    key_labels: Vec<(BarStyle, String)>,
 }
 
 const OK: RGBColor = PALETTE[0];
@@ -95,7 +96,17 @@ impl Timeline {
             lanes: Vec::new(),
             bars: Vec::new(),
             size: None,
+            key_labels: Vec::new(),
         }
+    }
+
+    /// Replaces the key's text for bars of `style` (the defaults speak of operations in a
+    /// history: "ok (invoke → complete)", …). A timeline of leases, say, renames them:
+    /// `.key_label(BarStyle::Fail, "paused (GC)")`.
+    pub fn key_label(mut self, style: BarStyle, text: impl Into<String>) -> Self {
+        self.key_labels.retain(|(s, _)| *s != style);
+        self.key_labels.push((style, text.into()));
+        self
     }
 
     /// The label of the time axis (default "time"), e.g. "time (ms)" or "event index".
@@ -301,7 +312,9 @@ impl Timeline {
             .collect();
             for s in styles {
                 let col = color(s);
+                let custom = self.key_labels.iter().find(|(k, _)| *k == s);
                 let text = match s {
+                    _ if custom.is_some() => custom.map_or("", |(_, t)| t.as_str()),
                     BarStyle::Ok => "ok (invoke → complete)",
                     BarStyle::Fail => "fail (no effect)",
                     BarStyle::Info => "info (unknown, may take effect later)",
@@ -325,8 +338,8 @@ impl Timeline {
                 )?;
                 kx += 21.0 + text_width(text, TICK_PX) + 16.0;
             }
-            if hidden > 0 {
-                let note = format!("({hidden} labels hidden to avoid overlap)");
+            let note = format!("({hidden} labels hidden to avoid overlap)");
+            if hidden > 0 && kx + text_width(&note, TICK_PX) <= right {
                 c.text(
                     &note,
                     right,
@@ -362,6 +375,21 @@ mod tests {
         for s in ["cannot be ordered", "info (unknown", "fail (no effect)", "event index"] {
             assert!(fig.svg().contains(s), "{s}");
         }
+    }
+
+    #[test]
+    fn key_labels_can_be_renamed() {
+        let fig = Timeline::new("t")
+            .lanes(vec!["c0".into()])
+            .bar(bar(0, 0.0, Some(1.0), BarStyle::Ok))
+            .bar(bar(0, 2.0, Some(3.0), BarStyle::Fail))
+            .key_label(BarStyle::Fail, "first")
+            .key_label(BarStyle::Fail, "paused (GC)")
+            .render()
+            .unwrap();
+        assert!(fig.svg().contains("paused (GC)"));
+        assert!(!fig.svg().contains("first") && !fig.svg().contains("fail (no effect)"));
+        assert!(fig.svg().contains("ok (invoke"));
     }
 
     #[test]
