@@ -583,7 +583,8 @@ fn report(config: &CoordConfig, sim: &Simulation<CoordNode>, seed: u64) -> Coord
             CoordNode::Client(c) => {
                 r.beliefs.extend(c.beliefs.iter().copied());
                 r.pauses.extend(c.pause_log.iter().copied());
-                if let Some(&(at, len)) = c.pauses.iter().find(|&&(at, len)| at < end && at + len > end)
+                if let Some(&(at, len)) =
+                    c.pauses.iter().find(|&&(at, len)| at < end && at + len > end)
                 {
                     // a pause still going on at the end of the run
                     r.pauses.push(PauseRecord { client: c.index, from_ms: at, until_ms: at + len });
@@ -769,7 +770,8 @@ impl CoordReport {
             let (a, b) = (a.max(from_ms), b.min(to_ms));
             (a <= b).then_some((a, b))
         };
-        let mut lanes: Vec<String> = (0..self.clients).map(|c| format!("c{c} (believes)")).collect();
+        let mut lanes: Vec<String> =
+            (0..self.clients).map(|c| format!("c{c} (believes)")).collect();
         let server = lanes.len();
         lanes.push("lock server".into());
         let storage = lanes.len();

@@ -175,7 +175,10 @@ fn bad_input_is_an_error_naming_what_is_allowed() {
     assert!(cfg.clone().network(Dist::constant(1.0).unwrap(), 1.5).is_err());
     assert!(cfg.clone().retry_ms(0.0).is_err() && cfg.clone().ops_per_hold(0).is_err());
     assert!(pause_lease_sweep(&[], &[100.0], 1, 0).is_err());
-    assert!(pause_lease_sweep(&[-1.0], &[100.0], 1, 0).unwrap_err().to_string().contains("pause_ms"));
+    assert!(pause_lease_sweep(&[-1.0], &[100.0], 1, 0)
+        .unwrap_err()
+        .to_string()
+        .contains("pause_ms"));
     assert!(pause_lease_sweep(&[1.0], &[0.0], 1, 0).unwrap_err().to_string().contains("lease_ms"));
     assert!(pause_lease_sweep(&[1.0], &[1.0], 0, 0).is_err());
     let r = run(&CoordConfig::kleppmann(false).unwrap(), 1).unwrap();
@@ -211,13 +214,34 @@ fn timeline_table_and_diagram_render() {
     if let Ok(dir) = std::env::var("COORD_FIG_DIR") {
         fig.save(format!("{dir}/timeline.svg")).unwrap();
         let rf = run(&CoordConfig::kleppmann(true).unwrap(), 1).unwrap();
-        rf.timeline("fenced", 0.0, 2_500.0).unwrap().render().unwrap().save(format!("{dir}/timeline_f.svg")).unwrap();
+        rf.timeline("fenced", 0.0, 2_500.0)
+            .unwrap()
+            .render()
+            .unwrap()
+            .save(format!("{dir}/timeline_f.svg"))
+            .unwrap();
         let rd = run(&CoordConfig::kleppmann_drift(false).unwrap(), 1).unwrap();
-        rd.timeline("drift", 800.0, 1_300.0).unwrap().render().unwrap().save(format!("{dir}/drift.svg")).unwrap();
+        rd.timeline("drift", 800.0, 1_300.0)
+            .unwrap()
+            .render()
+            .unwrap()
+            .save(format!("{dir}/drift.svg"))
+            .unwrap();
         let rl = run(&CoordConfig::leader_election(3, 500.0).unwrap(), 3).unwrap();
-        rl.timeline("leader", 0.0, 3_000.0).unwrap().render().unwrap().save(format!("{dir}/leader.svg")).unwrap();
+        rl.timeline("leader", 0.0, 3_000.0)
+            .unwrap()
+            .render()
+            .unwrap()
+            .save(format!("{dir}/leader.svg"))
+            .unwrap();
         d.render().unwrap().save(format!("{dir}/seq.svg")).unwrap();
-        let s = pause_lease_sweep(&[0.0, 50.0, 100.0, 200.0, 500.0, 1_000.0, 2_000.0, 5_000.0], &[100.0, 200.0, 500.0, 1_000.0, 2_000.0], 40, 1).unwrap();
+        let s = pause_lease_sweep(
+            &[0.0, 50.0, 100.0, 200.0, 500.0, 1_000.0, 2_000.0, 5_000.0],
+            &[100.0, 200.0, 500.0, 1_000.0, 2_000.0],
+            40,
+            1,
+        )
+        .unwrap();
         s.heatmap(false).render().unwrap().save(format!("{dir}/heat_u.svg")).unwrap();
         s.heatmap(true).render().unwrap().save(format!("{dir}/heat_f.svg")).unwrap();
     }
