@@ -608,6 +608,11 @@ impl CoordReport {
         self.fencing
     }
 
+    /// Simulated time (ms).
+    pub fn duration_ms(&self) -> f64 {
+        self.duration_ms
+    }
+
     /// The leases the server granted, in order: the terms of leadership.
     pub fn grants(&self) -> &[Grant] {
         &self.grants
