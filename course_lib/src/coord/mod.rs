@@ -249,11 +249,15 @@ impl CoordConfig {
         if client < self.clients {
             Ok(client)
         } else {
-            Err(Error::UnknownNode {
-                node: client,
-                cluster_size: self.clients,
-                context: format!("{context} (client indices 0..{})", self.clients - 1),
-            })
+            Err(Error::out_of_range(
+                format!("client in {context}"),
+                client,
+                format!(
+                    "no such client: the configuration has {} client(s), indices 0..={}",
+                    self.clients,
+                    self.clients - 1
+                ),
+            ))
         }
     }
 
@@ -825,7 +829,7 @@ impl CoordReport {
             } else if o.stale || o.is_lost_update() {
                 (BarStyle::Culprit, format!("c{} stale write (token {})", o.client, o.token))
             } else {
-                (BarStyle::Involved, format!("c{} w", o.client))
+                (BarStyle::Involved, String::new()) // the lease lanes above say whose it is
             };
             bars.push(Bar { lane: storage, start: o.at_ms, end: Some(o.at_ms), label, style });
         }
@@ -839,9 +843,9 @@ impl CoordReport {
             .x_label("time (ms)")
             .lanes(lanes)
             .bars(bars)
-            .key_label(BarStyle::Ok, "lease (client: believed; server: granted)")
+            .key_label(BarStyle::Ok, "lease (believed / granted)")
             .key_label(BarStyle::Fail, "paused / rejected")
-            .key_label(BarStyle::Involved, "write")
+            .key_label(BarStyle::Involved, "write accepted")
             .key_label(BarStyle::Culprit, "stale write accepted"))
     }
 }

@@ -164,7 +164,7 @@ fn bad_input_is_an_error_naming_what_is_allowed() {
     let e = msg(cfg.clone().pause(0, 10.0, -1.0).unwrap_err());
     assert!(e.contains("pause length_ms = -1") && e.contains(">= 0"), "{e}");
     let e = msg(cfg.clone().pause(5, 10.0, 1.0).unwrap_err());
-    assert!(e.contains("unknown node n5") && e.contains("client indices 0..1"), "{e}");
+    assert!(e.contains("client in a pause = 5") && e.contains("indices 0..=1"), "{e}");
     assert!(cfg.clone().client_drift_ppm(2, 0.0).is_err());
     let e = msg(cfg.clone().client_drift_ppm(0, 200_000.0).unwrap_err());
     assert!(e.contains("between -100000 and 100000 ppm"), "{e}");
