@@ -775,48 +775,31 @@ impl CoordReport {
     /// storage's accepted writes, stale writes accepted (red) and rejected requests.
     pub fn timeline(&self, title: &str, from_ms: f64, to_ms: f64) -> Result<Timeline> {
         let (from_ms, to_ms) = validate::ordered("from_ms", from_ms, "to_ms", to_ms)?;
-        let clip = |a: f64, b: f64| -> Option<(f64, f64)> {
-            let (a, b) = (a.max(from_ms), b.min(to_ms));
-            (a <= b).then_some((a, b))
-        };
         let mut lanes: Vec<String> =
             (0..self.clients).map(|c| format!("c{c} (believes)")).collect();
         let server = lanes.len();
         lanes.push("lock server".into());
         let storage = lanes.len();
         lanes.push("storage".into());
+        // (lane, from, until, label, style) of every interval, clipped to the window
+        let intervals = self
+            .beliefs
+            .iter()
+            .map(|b| (b.client, b.from_ms, b.until_ms, format!("token {}", b.token), BarStyle::Ok))
+            .chain(
+                self.pauses
+                    .iter()
+                    .map(|p| (p.client, p.from_ms, p.until_ms, "paused".into(), BarStyle::Fail)),
+            )
+            .chain(self.grants.iter().map(|g| {
+                let label = format!("c{} token {}", g.client, g.token);
+                (server, g.from_ms, g.until_ms, label, BarStyle::Ok)
+            }));
         let mut bars = Vec::new();
-        for b in &self.beliefs {
-            if let Some((s, e)) = clip(b.from_ms, b.until_ms) {
-                bars.push(Bar {
-                    lane: b.client,
-                    start: s,
-                    end: Some(e),
-                    label: format!("token {}", b.token),
-                    style: BarStyle::Ok,
-                });
-            }
-        }
-        for p in &self.pauses {
-            if let Some((s, e)) = clip(p.from_ms, p.until_ms) {
-                bars.push(Bar {
-                    lane: p.client,
-                    start: s,
-                    end: Some(e),
-                    label: "paused".into(),
-                    style: BarStyle::Fail,
-                });
-            }
-        }
-        for g in &self.grants {
-            if let Some((s, e)) = clip(g.from_ms, g.until_ms) {
-                bars.push(Bar {
-                    lane: server,
-                    start: s,
-                    end: Some(e),
-                    label: format!("c{} token {}", g.client, g.token),
-                    style: BarStyle::Ok,
-                });
+        for (lane, a, b, label, style) in intervals {
+            let (start, end) = (a.max(from_ms), b.min(to_ms));
+            if start <= end {
+                bars.push(Bar { lane, start, end: Some(end), label, style });
             }
         }
         for o in &self.storage {
