@@ -41,7 +41,7 @@
 //! and acceptor crashes. The checker is trusted because it catches the planted bugs
 //! ([`PlantedBug`]) within a few hundred seeds.
 //!
-//! **Multi-Paxos** (`multi`): a stable leader runs phase 1 once for all future slots and
+//! **Multi-Paxos** ([`multi`]): a stable leader runs phase 1 once for all future slots and
 //! then only phase 2 per value, halving the messages per decided value.
 //!
 //! ```
@@ -69,6 +69,7 @@
 //! * H. Howard, D. Malkhi and A. Spiegelman, "Flexible Paxos: Quorum Intersection
 //!   Revisited", OPODIS 2016.
 
+pub mod multi;
 mod node;
 #[cfg(test)]
 mod tests;

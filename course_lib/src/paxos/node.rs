@@ -119,7 +119,7 @@ pub enum Timer {
 impl fmt::Debug for Timer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Timer::Retry { .. } => write!(f, "timeout"),
+            Timer::Retry { .. } => write!(f, "propose"),
         }
     }
 }

@@ -221,3 +221,37 @@ fn bad_input_is_an_error_that_says_what_is_allowed() {
     assert!(run(&c, 0).unwrap().ballots_series(0.0).is_err());
     assert!(ballots_to_decision(&c, &[-1.0], 1).is_err());
 }
+
+#[test]
+fn multi_paxos_halves_the_messages_per_value() {
+    use super::multi::{run as run_multi, MultiConfig};
+    for n in [3usize, 5] {
+        for k in [1usize, 10, 100] {
+            // Constant delays: no straggler is overtaken, so the counts are exact.
+            let c = MultiConfig::new(n, k).unwrap().delay(Dist::constant(5.0).unwrap());
+            let s = run_multi(&c, 3).unwrap();
+            let p = run_multi(&c.clone().stable_leader(false), 3).unwrap();
+            assert!(s.consistent() && p.consistent());
+            assert_eq!(s.decided.len(), k);
+            let nf = n as f64;
+            assert_eq!(s.messages_per_value(), 2.0 * nf + 2.0 * nf / k as f64);
+            assert_eq!(p.messages_per_value(), 4.0 * nf);
+            assert_eq!((s.prepares, p.prepares), (1, k));
+            if k == 100 {
+                // one round trip per value instead of two
+                assert_eq!((s.ms_per_value(), p.ms_per_value()), (10.1, 20.0));
+            }
+        }
+    }
+    // With loss the leader retransmits; every slot still gets exactly one value, in order.
+    for seed in 0..200 {
+        let c = MultiConfig::new(5, 20).unwrap().loss(0.2).unwrap();
+        let r = run_multi(&c, seed).unwrap();
+        assert!(r.consistent(), "seed {seed}: {r:?}");
+        let values: Vec<u64> = r.decided.iter().map(|d| d.1).collect();
+        assert_eq!(values, (1000..1020).collect::<Vec<u64>>());
+    }
+    assert!(MultiConfig::new(0, 5).is_err());
+    assert!(MultiConfig::new(3, 0).is_err());
+    assert!(MultiConfig::new(3, 5).unwrap().loss(2.0).is_err());
+}
