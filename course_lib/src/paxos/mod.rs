@@ -41,6 +41,9 @@
 //! and acceptor crashes. The checker is trusted because it catches the planted bugs
 //! ([`PlantedBug`]) within a few hundred seeds.
 //!
+//! **FLP in miniature** ([`flp`]): an adversarial scheduler that holds back exactly the
+//! messages that would decide keeps Paxos undecided forever, safely.
+//!
 //! **Multi-Paxos** ([`multi`]): a stable leader runs phase 1 once for all future slots and
 //! then only phase 2 per value, halving the messages per decided value.
 //!
@@ -69,6 +72,7 @@
 //! * H. Howard, D. Malkhi and A. Spiegelman, "Flexible Paxos: Quorum Intersection
 //!   Revisited", OPODIS 2016.
 
+pub mod flp;
 pub mod multi;
 mod node;
 #[cfg(test)]
@@ -327,8 +331,7 @@ impl PaxosConfig {
         s
     }
 
-    /// Build the simulation for `seed` (not yet run), e.g. to step through it.
-    pub fn simulation(&self, seed: u64, trace: bool) -> Result<Simulation<PaxosNode>> {
+    fn validated_rules(&self) -> Result<Rules> {
         match self.strategy {
             Strategy::Leader { takeover_ms } => {
                 validate::non_negative("takeover_ms", takeover_ms)?;
@@ -338,6 +341,12 @@ impl PaxosConfig {
                 validate::ordered("restart lo_ms", lo, "restart hi_ms", hi)?;
             }
         }
+        Ok(self.rules())
+    }
+
+    /// Build the simulation for `seed` (not yet run), e.g. to step through it.
+    pub fn simulation(&self, seed: u64, trace: bool) -> Result<Simulation<PaxosNode>> {
+        let rules = self.validated_rules()?;
         let net = Network::new(self.delay.clone())
             .with_loss(self.loss)?
             .with_duplicate(self.duplicate)?
@@ -346,7 +355,7 @@ impl PaxosConfig {
             .network(net)
             .faults(self.fault_schedule(seed))
             .trace(trace)
-            .build(PaxosNode::cluster(self.rules(), &self.proposed_values()))
+            .build(PaxosNode::cluster(rules, &self.proposed_values()))
     }
 }
 
@@ -445,7 +454,16 @@ pub struct PaxosRun {
 impl PaxosRun {
     /// Read the outcome off a simulation (after running it).
     pub fn from_simulation(sim: &Simulation<PaxosNode>) -> PaxosRun {
-        let nodes = sim.nodes();
+        PaxosRun::from_nodes(sim.nodes(), sim.seed(), sim.stats().clone(), sim.now_ms())
+    }
+
+    /// Read the outcome off the nodes of a run.
+    pub(crate) fn from_nodes(
+        nodes: &[PaxosNode],
+        seed: u64,
+        stats: SimStats,
+        end_ms: f64,
+    ) -> PaxosRun {
         let mut accepts: Vec<(f64, Ballot, Value, usize)> = Vec::new();
         let mut proposed = Vec::new();
         let mut decisions = Vec::new();
@@ -483,14 +501,14 @@ impl PaxosRun {
             }
         }
         PaxosRun {
-            seed: sim.seed(),
+            seed,
             proposed,
             chosen,
             learned,
             decisions,
             ballot_starts_ms: starts,
-            stats: sim.stats().clone(),
-            end_ms: sim.now_ms(),
+            stats,
+            end_ms,
         }
     }
 

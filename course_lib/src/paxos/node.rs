@@ -263,8 +263,8 @@ pub struct Proposer {
 /// An acceptor: the fault-tolerant memory of Paxos.
 #[derive(Clone, Debug)]
 pub struct Acceptor {
-    rules: Rules,
-    state: AcceptorState,
+    pub(crate) rules: Rules,
+    pub(crate) state: AcceptorState,
     /// Ghost: every (time, ballot, value) it ever accepted, for the agreement checker.
     pub(crate) accepted_log: Vec<(f64, Ballot, Value)>,
 }

@@ -255,3 +255,26 @@ fn multi_paxos_halves_the_messages_per_value() {
     assert!(MultiConfig::new(3, 0).is_err());
     assert!(MultiConfig::new(3, 5).unwrap().loss(2.0).is_err());
 }
+
+#[test]
+fn an_adversarial_scheduler_keeps_paxos_undecided_and_safe() {
+    use super::flp::{scheduled_run, Scheduler};
+    for proposers in [1, 2, 3] {
+        let c = PaxosConfig::new(proposers, 3, 1).unwrap().strategy(dueling(0.0, 0.0));
+        let r = scheduled_run(&c, Scheduler::Adversary, 10_000, 0).unwrap();
+        assert_eq!((r.steps, r.decided), (10_000, None));
+        assert!(r.ballots > 500, "{}", r.ballots);
+        // Fair: messages are delivered within a few steps, none is held for ever.
+        assert!(r.max_wait_steps < 20 && r.in_flight < 10, "{r:?}");
+        assert_eq!(r.violation(), None);
+        // The same cluster under a random (indifferent) scheduler decides, every seed.
+        for seed in 0..100 {
+            let r = scheduled_run(&c, Scheduler::Random, 10_000, seed).unwrap();
+            let (step, value) = r.decided.expect("random schedules decide");
+            assert!(step < 2_000 && r.violation().is_none());
+            assert!(c.proposed_values().contains(&value));
+        }
+    }
+    let c = PaxosConfig::new(2, 3, 1).unwrap();
+    assert!(scheduled_run(&c, Scheduler::Random, 0, 0).is_err());
+}
