@@ -447,7 +447,7 @@ pub struct PaxosRun {
     pub ballot_starts_ms: Vec<f64>,
     /// The simulator's counters.
     pub stats: SimStats,
-    /// When the run stopped (ms).
+    /// The end of the observed run (ms): the horizon, or the simulation's clock when it was read.
     pub end_ms: f64,
 }
 
