@@ -406,9 +406,11 @@ def execute_notebook(nb: dict, workdir: Path, *, cell_timeout: float = 60,
     log = open(log_path, "a") if log_path else subprocess.DEVNULL
     start = 0  # position in `code` to continue from
     setup_attempts = 1
-    # Absolute: the kernel runs in `cwd`, where a relative TMPDIR would not exist and evcxr
-    # would die before answering (callers such as test-student pass relative folders).
-    kernel_tmp = (workdir / ".kernel-tmp").resolve()
+    # evcxr keeps its build folder (50-700 MB) in $TMPDIR and removes it only on a graceful
+    # shutdown; ours is immediate, so each run gets a fresh folder that we delete. It lives in
+    # the system's temporary folder, not in `workdir`: inside this repository (a Cargo
+    # workspace) rust-analyzer refuses evcxr's project and the kernel dies at start.
+    kernel_tmp = Path(tempfile.mkdtemp(prefix="course-kernel-"))
     try:
         while start < len(code):
             Client.sizes, Client.truncated = {}, set()
@@ -418,8 +420,6 @@ def execute_notebook(nb: dict, workdir: Path, *, cell_timeout: float = 60,
                             resources={"metadata": {"path": str(cwd)}})
             client.max_output_chars = max_output_chars
             next_start = None
-            # evcxr keeps its build folder (50-700 MB) in $TMPDIR and removes it only on a
-            # graceful shutdown; ours is immediate, so give the kernel a folder we delete.
             kernel_tmp.mkdir(parents=True, exist_ok=True)
             env = dict(os.environ, TMPDIR=str(kernel_tmp))
             with client.setup_kernel(stdout=log, stderr=log, env=env):

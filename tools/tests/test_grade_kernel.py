@@ -1,18 +1,22 @@
 """The grader and the student copies on the real Rust kernel, with the small fixture notebook
 fixtures/homework/97_homework.ipynb and its submissions (regenerate them with
-fixtures/homework/make_submissions.py). Skipped when no 'rust' kernel is registered."""
+fixtures/homework/make_submissions.py). They fail when no 'rust' kernel is registered (make test registers it first)."""
 
 from __future__ import annotations
 
 import copy
 import csv
 import json
+import os
+import re
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 TOOLS = Path(__file__).resolve().parent.parent
+REPO = TOOLS.parent
 HOMEWORK = Path(__file__).resolve().parent / "fixtures" / "homework"
 sys.path.insert(0, str(TOOLS))
 
@@ -26,8 +30,11 @@ def _have_rust_kernel() -> bool:
     return "rust" in KernelSpecManager().find_kernel_specs()
 
 
-pytestmark = pytest.mark.skipif(not _have_rust_kernel(),
-                                reason="no 'rust' Jupyter kernel: run make setup")
+@pytest.fixture(autouse=True)
+def _rust_kernel_required():
+    # A missing kernel fails these tests (never skips them): `make test` registers it first.
+    if not _have_rust_kernel():
+        pytest.fail("no 'rust' Jupyter kernel registered: run `make setup` (make test does)")
 
 
 @pytest.fixture(scope="module")
@@ -144,18 +151,28 @@ def test_student_copy_compiles_and_every_check_fails(tmp_path):
     assert list(tmp_path.rglob(".kernel-tmp")) == []
 
 
-@pytest.mark.parametrize("relative", [False, True])
-def test_kernel_tmpdir_is_the_runs_own(tmp_path, monkeypatch, relative):
-    """A kernel started by the grader sees TMPDIR inside the run's folder (checked from Rust),
-    also when the caller names that folder relative to its own working directory."""
+@pytest.mark.parametrize("inside_repo", [False, True])
+def test_kernel_tmpdir_is_the_runs_own(tmp_path, monkeypatch, inside_repo):
+    """A kernel started by the grader sees a TMPDIR of its own (checked from Rust), deleted after
+    the run, also when the run's folder is given relative to a working directory inside this
+    repository (a Cargo workspace, as `make test-student` does)."""
     nb = hw.read_nb(HOMEWORK / "97_homework.ipynb")
     probe = copy.deepcopy(nb)
     code = [c for c in probe["cells"] if c["cell_type"] == "code"]
     code[1]["source"] = 'println!("TMPDIR={}", std::env::var("TMPDIR").unwrap_or_default());'
     probe["cells"] = [c for c in probe["cells"] if c is code[0] or c is code[1]]
-    if relative:
-        monkeypatch.chdir(tmp_path)
-    res = grade.execute_notebook(probe, Path("w") if relative else tmp_path / "w")
+    if inside_repo:
+        work = REPO / "build" / f"test-kernel-tmp-{os.getpid()}"
+        monkeypatch.chdir(REPO)
+        workdir = work.relative_to(REPO)
+    else:
+        work = workdir = tmp_path / "w"
+    try:
+        res = grade.execute_notebook(probe, workdir)
+    finally:
+        if inside_repo:
+            shutil.rmtree(work, ignore_errors=True)
     out = grade.stdout_text(probe["cells"][1])
-    assert f"TMPDIR={tmp_path / 'w' / '.kernel-tmp'}" in out, (out, res)
-    assert not (tmp_path / "w" / ".kernel-tmp").exists()
+    m = re.search(r"TMPDIR=(\S+)", out)
+    assert m and Path(m.group(1)).name.startswith("course-kernel-"), (out, res)
+    assert not Path(m.group(1)).exists()
