@@ -25,6 +25,7 @@
 //! | [`byzantine`] | the Byzantine generals: OM(m) and the n ≥ 3f + 1 bound, checked by enumeration | 02 |
 //! | [`reliability`] | availability algebra (series, parallel, k-of-n, shared failure domains), nines, MTBF/MTTR, retries, hedged requests | 02, 03 |
 //! | [`chat`] | the chat-server lab: a multi-user chat service on the simulator and its SLIs | 04 |
+//! | [`paxos`] | consensus: single-decree Paxos on the simulator, the agreement checker, planted bugs, dueling proposers, a Multi-Paxos sketch | 06 |
 //! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
 //! | [`replication`] | sync/async/quorum replication of a key-value store on the simulator, read repair, sloppy quorums, hinted handoff, the sharded-KV workshop | 15 |
 //! | [`slo`] | SLIs, SLOs, error budgets, burn rates, multiwindow alerting, the generated SLI month | 04 |
@@ -61,6 +62,7 @@ pub mod error;
 pub mod grade;
 pub mod ids;
 pub mod latency;
+pub mod paxos;
 pub mod plot;
 pub mod quorum;
 pub mod reliability;

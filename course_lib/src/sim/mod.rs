@@ -77,7 +77,7 @@ use std::fmt;
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
 use crate::rng::SimRng;
-use node::Effect;
+pub(crate) use node::Effect;
 
 /// Stream numbers used to split the seed (see [`SimRng::stream`]).
 const NETWORK_STREAM: u64 = 0;

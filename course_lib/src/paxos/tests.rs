@@ -1,0 +1,280 @@
+use super::*;
+use crate::sim::{Fault, FaultSchedule};
+
+/// The sweep configuration: 3 proposers, 5 acceptors, 2 learners; 10 % loss, 10 %
+/// duplication, reordering, two acceptor crash/restarts early in the run.
+fn faulty() -> PaxosConfig {
+    PaxosConfig::new(3, 5, 2)
+        .unwrap()
+        .loss(0.1)
+        .unwrap()
+        .duplicate(0.1)
+        .unwrap()
+        .acceptor_crashes(2, 200.0, 50.0)
+        .unwrap()
+}
+
+fn dueling(lo: f64, hi: f64) -> Strategy {
+    Strategy::Dueling { restart_ms: (lo, hi) }
+}
+
+/// Crashes dense enough, during the contention at the start, to expose a volatile promise.
+fn crashy() -> PaxosConfig {
+    PaxosConfig::new(3, 3, 1)
+        .unwrap()
+        .strategy(dueling(0.0, 10.0))
+        .acceptor_crashes(6, 60.0, 3.0)
+        .unwrap()
+}
+
+#[test]
+fn agreement_holds_over_1000_seeds_with_loss_duplication_reordering_and_crashes() {
+    // Lamport 2001, §2.2–2.3: safety for any number of proposers, any message loss,
+    // duplication and reordering, and crash-recovery acceptors with durable state.
+    for config in [faulty(), faulty().strategy(dueling(0.0, 10.0)), crashy()] {
+        let report = check_agreement(&config, 0..1000).unwrap();
+        assert_eq!(report.runs, 1000);
+        assert!(report.violations.is_empty(), "{report}");
+        // ... and with these faults every run still decided within the horizon.
+        assert_eq!(report.decided, 1000, "{report}");
+    }
+}
+
+#[test]
+fn planted_bugs_are_caught_within_a_few_hundred_seeds() {
+    let cases = [
+        (faulty().strategy(dueling(0.0, 10.0)), PlantedBug::IgnoreAcceptedValue),
+        (faulty().strategy(dueling(0.0, 10.0)), PlantedBug::AcceptWithoutPromise),
+        (crashy(), PlantedBug::VolatilePromise),
+    ];
+    for (config, bug) in cases {
+        let found = first_violation(&config.clone().bug(bug), 0..300).unwrap();
+        let (seed, v) = found.unwrap_or_else(|| panic!("{bug:?} not caught in 300 seeds"));
+        assert!(matches!(v, Violation::TwoValuesChosen { .. }), "{bug:?}: seed {seed}: {v}");
+        // The same seed without the bug is fine: the checker blames the bug, not the setup.
+        assert_eq!(run(&config, seed).unwrap().violation(), None);
+    }
+    // Even the distinguished proposer cannot hide a proposer that ignores promises once a
+    // backup takes over.
+    assert!(first_violation(&faulty().bug(PlantedBug::IgnoreAcceptedValue), 0..300)
+        .unwrap()
+        .is_some());
+}
+
+#[test]
+fn violations_name_what_broke() {
+    let r = run(&crashy().bug(PlantedBug::VolatilePromise), 98).unwrap();
+    let v = r.violation().expect("seed 98 violates agreement with a volatile promise");
+    let text = v.to_string();
+    assert!(text.starts_with("agreement violated: v"), "{text}");
+    // Synthetic runs for the learner-side checks.
+    let mut r = run(&faulty(), 0).unwrap();
+    let chosen = r.chosen[0].value;
+    r.learned[1] = vec![(1.0, chosen + 1)];
+    assert!(matches!(r.violation(), Some(Violation::LearnedNotChosen { learner: 1, .. })));
+    r.chosen.push(Chosen { value: chosen + 1, ..r.chosen[0] });
+    assert!(matches!(r.violation(), Some(Violation::TwoValuesChosen { .. })));
+    let mut r = run(&faulty(), 0).unwrap();
+    r.proposed.clear();
+    assert!(matches!(r.violation(), Some(Violation::NotProposed { .. })));
+}
+
+#[test]
+fn one_undisturbed_round_costs_the_textbook_message_count() {
+    // 1 proposer, 3 acceptors, 1 learner, reliable network: 3 Prepare + 3 Promise + 3 Accept
+    // + 3 × 2 Accepted (to the proposer and the learner) + 1 Decided = 16 messages.
+    let c = PaxosConfig::new(1, 3, 1).unwrap().delay(Dist::constant(5.0).unwrap());
+    let r = run(&c, 0).unwrap();
+    assert_eq!(r.stats.sent, 16);
+    assert_eq!(r.ballot_starts_ms.len(), 1);
+    let chosen = r.first_chosen().unwrap();
+    assert_eq!((chosen.value, chosen.ballot, chosen.at_ms), (100, Ballot::new(1, 0), 15.0));
+    assert_eq!(r.learned, vec![vec![(20.0, 100)]]);
+    assert_eq!(r.decisions, vec![Some(100)]);
+}
+
+#[test]
+fn runs_are_deterministic_in_the_seed() {
+    let c = faulty().strategy(dueling(0.0, 2.0));
+    let mut a = c.simulation(11, true).unwrap();
+    let mut b = c.simulation(11, true).unwrap();
+    a.run_until_ms(500.0);
+    b.run_until_ms(500.0);
+    assert_eq!(a.trace().digest(), b.trace().digest());
+    let (x, y) = (run(&c, 11).unwrap(), run(&c, 12).unwrap());
+    assert_ne!((x.stats.sent, x.end_ms), (y.stats.sent, y.end_ms));
+}
+
+#[test]
+fn acceptor_state_survives_a_crash_unless_the_promise_is_volatile() {
+    // P0 starts at 0; A0 (node 1) crashes at 6 ms (after promising 1.0 at ≤ 5 ms + … ) and
+    // restarts at 7 ms, before P0's Accept arrives.
+    let faults = FaultSchedule::new().crash(1, 6.0).restart(1, 7.0);
+    let c = PaxosConfig::new(1, 3, 0)
+        .unwrap()
+        .delay(Dist::constant(5.0).unwrap())
+        .faults(faults)
+        .unwrap();
+    let mut sim = c.simulation(0, false).unwrap();
+    sim.run_until_ms(6.5);
+    assert!(!sim.is_up(1));
+    let before = sim.node(1).unwrap().acceptor_state().unwrap();
+    assert_eq!(before.promised, Ballot::new(1, 0));
+    sim.run_until_ms(7.5);
+    assert_eq!(sim.node(1).unwrap().acceptor_state().unwrap(), before);
+    let mut sim = c.clone().bug(PlantedBug::VolatilePromise).simulation(0, false).unwrap();
+    sim.run_until_ms(7.5);
+    assert_eq!(sim.node(1).unwrap().acceptor_state().unwrap().promised, Ballot::ZERO);
+}
+
+#[test]
+fn value_rule_takes_the_highest_ballot() {
+    let b = Ballot::new;
+    assert_eq!(highest_accepted_or_own(&[None, None], 7), 7);
+    assert_eq!(highest_accepted_or_own(&[Some((b(1, 2), 5)), None, Some((b(2, 0), 9))], 7), 9);
+    assert_eq!(highest_accepted_or_own(&[Some((b(2, 1), 5)), Some((b(2, 0), 9))], 7), 5);
+    assert!(b(2, 0) > b(1, 9) && b(1, 1) > b(1, 0) && Ballot::ZERO < b(1, 0));
+    let mut s = AcceptorState::default();
+    assert!(paxos_prepare(&mut s, b(2, 0)));
+    assert!(!paxos_prepare(&mut s, b(2, 0)), "a ballot is promised once");
+    assert!(!paxos_accept(&mut s, b(1, 5), 3));
+    assert!(paxos_accept(&mut s, b(2, 0), 3));
+    assert_eq!(s.accepted, Some((b(2, 0), 3)));
+}
+
+#[test]
+fn dueling_proposers_live_lock_and_a_leader_with_backoff_fixes_it() {
+    // Five proposers that restart at once when pre-empted (Lamport 2001, §2.4).
+    let duel = PaxosConfig::new(5, 5, 1).unwrap().loss(0.05).unwrap().strategy(dueling(0.0, 0.0));
+    let leader = duel.clone().strategy(Strategy::Leader { takeover_ms: 100.0 });
+    let d = run(&duel, 139).unwrap();
+    let first = d.first_chosen().unwrap();
+    assert!(first.at_ms > 1_000.0, "{first:?}");
+    assert!(d.ballots_until_chosen() > 300);
+    let l = run(&leader, 139).unwrap();
+    assert!(l.first_chosen().unwrap().at_ms < 50.0);
+    assert_eq!(l.ballots_until_chosen(), 1);
+    let (sd, sl) =
+        (check_agreement(&duel, 0..200).unwrap(), check_agreement(&leader, 0..200).unwrap());
+    assert!(sd.mean_decision_ms > 3.0 * sl.mean_decision_ms, "{sd} / {sl}");
+    assert!(sd.mean_messages > 5.0 * sl.mean_messages, "{sd} / {sl}");
+    // The liveness picture: cumulative ballots, non-decreasing, ending at the total.
+    let series = d.ballots_series(10.0).unwrap();
+    assert!(series.windows(2).all(|w| w[1].1 >= w[0].1));
+    assert_eq!(series.last().unwrap().1 as usize, d.ballot_starts_ms.len());
+}
+
+#[test]
+fn randomized_restarts_shorten_the_duel() {
+    let c = PaxosConfig::new(5, 5, 1).unwrap();
+    let out = ballots_to_decision(&c, &[0.0, 5.0, 20.0], 100).unwrap();
+    let mean = |v: &Vec<Option<usize>>| {
+        v.iter().map(|b| b.expect("decided") as f64).sum::<f64>() / v.len() as f64
+    };
+    let m: Vec<f64> = out.iter().map(|(_, v)| mean(v)).collect();
+    assert!(m[0] > 2.0 * m[1] && m[1] > m[2], "{m:?}");
+}
+
+#[test]
+fn sequence_diagram_has_role_lanes() {
+    let c = PaxosConfig::new(1, 3, 1).unwrap();
+    let d = sequence_diagram(&c, 1, "one round", 0.0, 40.0).unwrap();
+    let fig = d.render().unwrap();
+    for label in ["P0", "A2", "L0", "Prepare 1.0", "Accepted 1.0 v100"] {
+        assert!(fig.svg().contains(label), "{label}");
+    }
+    assert!(sequence_diagram(&c, 1, "t", 5.0, 1.0).is_err());
+}
+
+#[test]
+fn bad_input_is_an_error_that_says_what_is_allowed() {
+    let msg = |e: Error| e.to_string();
+    assert_eq!(
+        msg(PaxosConfig::new(1, 0, 1).unwrap_err()),
+        "acceptors = 0 is out of range: must be at least 1"
+    );
+    assert!(msg(PaxosConfig::new(0, 3, 1).unwrap_err()).starts_with("proposers = 0"));
+    for p in [-0.1, 1.5, f64::NAN] {
+        let e = msg(PaxosConfig::new(1, 3, 1).unwrap().loss(p).unwrap_err());
+        assert!(e.starts_with("loss = ") && e.contains("between 0 and 1"), "{e}");
+        assert!(PaxosConfig::new(1, 3, 1).unwrap().duplicate(p).is_err());
+    }
+    let e = PaxosConfig::new(1, 3, 1).unwrap().faults(FaultSchedule::new().crash(9, 10.0));
+    assert_eq!(
+        msg(e.unwrap_err()),
+        "unknown node n9 in the fault schedule: the cluster has 5 node(s), ids n0..n4"
+    );
+    let c = PaxosConfig::new(1, 3, 1).unwrap();
+    assert!(c
+        .clone()
+        .faults(FaultSchedule::new().with(Fault::Crash { node: 4, at_ms: 1.0 }))
+        .is_ok());
+    assert!(msg(c.clone().retry_timeout_ms(50.0, 10.0).unwrap_err()).contains("at most hi_ms"));
+    assert!(c.clone().retry_timeout_ms(0.0, 10.0).is_err());
+    assert!(c.clone().horizon_ms(0.0).is_err());
+    assert!(c.clone().acceptor_crashes(1, 10.0, -1.0).is_err());
+    assert!(run(&c.clone().strategy(dueling(5.0, 1.0)), 0).is_err());
+    assert!(run(&c.clone().strategy(Strategy::Leader { takeover_ms: f64::NAN }), 0).is_err());
+    assert!(msg(check_agreement(&c, 3..3).unwrap_err()).contains("seed range is empty"));
+    assert!(c.acceptor_id(3).is_err() && c.learner_id(1).is_err());
+    assert_eq!((c.acceptor_id(2).unwrap(), c.learner_id(0).unwrap()), (3, 4));
+    assert!(run(&c, 0).unwrap().ballots_series(0.0).is_err());
+    assert!(ballots_to_decision(&c, &[-1.0], 1).is_err());
+}
+
+#[test]
+fn multi_paxos_halves_the_messages_per_value() {
+    use super::multi::{run as run_multi, MultiConfig};
+    for n in [3usize, 5] {
+        for k in [1usize, 10, 100] {
+            // Constant delays: no straggler is overtaken, so the counts are exact.
+            let c = MultiConfig::new(n, k).unwrap().delay(Dist::constant(5.0).unwrap());
+            let s = run_multi(&c, 3).unwrap();
+            let p = run_multi(&c.clone().stable_leader(false), 3).unwrap();
+            assert!(s.consistent() && p.consistent());
+            assert_eq!(s.decided.len(), k);
+            let nf = n as f64;
+            assert_eq!(s.messages_per_value(), 2.0 * nf + 2.0 * nf / k as f64);
+            assert_eq!(p.messages_per_value(), 4.0 * nf);
+            assert_eq!((s.prepares, p.prepares), (1, k));
+            if k == 100 {
+                // one round trip per value instead of two
+                assert_eq!((s.ms_per_value(), p.ms_per_value()), (10.1, 20.0));
+            }
+        }
+    }
+    // With loss the leader retransmits; every slot still gets exactly one value, in order.
+    for seed in 0..200 {
+        let c = MultiConfig::new(5, 20).unwrap().loss(0.2).unwrap();
+        let r = run_multi(&c, seed).unwrap();
+        assert!(r.consistent(), "seed {seed}: {r:?}");
+        let values: Vec<u64> = r.decided.iter().map(|d| d.1).collect();
+        assert_eq!(values, (1000..1020).collect::<Vec<u64>>());
+    }
+    assert!(MultiConfig::new(0, 5).is_err());
+    assert!(MultiConfig::new(3, 0).is_err());
+    assert!(MultiConfig::new(3, 5).unwrap().loss(2.0).is_err());
+}
+
+#[test]
+fn an_adversarial_scheduler_keeps_paxos_undecided_and_safe() {
+    use super::flp::{scheduled_run, Scheduler};
+    for proposers in [1, 2, 3] {
+        let c = PaxosConfig::new(proposers, 3, 1).unwrap().strategy(dueling(0.0, 0.0));
+        let r = scheduled_run(&c, Scheduler::Adversary, 10_000, 0).unwrap();
+        assert_eq!((r.steps, r.decided), (10_000, None));
+        assert!(r.ballots > 500, "{}", r.ballots);
+        // Fair: messages are delivered within a few steps, none is held for ever.
+        assert!(r.max_wait_steps < 20 && r.in_flight < 10, "{r:?}");
+        assert_eq!(r.violation(), None);
+        // The same cluster under a random (indifferent) scheduler decides, every seed.
+        for seed in 0..100 {
+            let r = scheduled_run(&c, Scheduler::Random, 10_000, seed).unwrap();
+            let (step, value) = r.decided.expect("random schedules decide");
+            assert!(step < 2_000 && r.violation().is_none());
+            assert!(c.proposed_values().contains(&value));
+        }
+    }
+    let c = PaxosConfig::new(2, 3, 1).unwrap();
+    assert!(scheduled_run(&c, Scheduler::Random, 0, 0).is_err());
+}
