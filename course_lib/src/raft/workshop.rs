@@ -1,0 +1,1 @@
+//! The workshop: your own `request_vote` and `append_entries`, checked across many seeds.
