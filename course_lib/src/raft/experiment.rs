@@ -90,7 +90,7 @@ struct Client {
 }
 
 #[derive(Clone, Debug)]
-struct Driver {
+pub(crate) struct Driver {
     w: Workload,
     rng: SimRng,
     clients: Vec<Client>,
@@ -109,7 +109,7 @@ pub struct ClusterBuilder {
     network: Option<Network>,
     faults: FaultSchedule,
     trace: bool,
-    monitors: bool,
+    pub(crate) monitors: bool,
     workload: Option<Workload>,
 }
 
@@ -216,7 +216,7 @@ pub fn group_of(key: i64, groups: usize) -> usize {
 /// A Raft cluster on the simulator: one or more groups, an optional client workload, the
 /// safety monitors after every step, leadership recorded for the timeline.
 pub struct Cluster {
-    spec: ClusterBuilder,
+    pub(crate) spec: ClusterBuilder,
     sim: Simulation<RaftNode>,
     monitors: Vec<Monitor>,
     spans: Vec<LeaderSpan>,
@@ -224,7 +224,7 @@ pub struct Cluster {
     up: Vec<bool>,
     violation: Option<Violation>,
     steps: u64,
-    driver: Option<Driver>,
+    pub(crate) driver: Option<Driver>,
 }
 
 impl Cluster {
@@ -445,9 +445,11 @@ impl Cluster {
         let mut seq = d.seq;
         let now = self.sim.now_ms();
         for c in &d.clients {
-            if let Some((_, req, process, _)) = c.inflight {
+            if let Some((_, req, process, deadline)) = c.inflight {
                 seq += 1;
-                events.push((now, 1, seq, completion(process, req, EventType::Info, Value::Nil, now)));
+                // a request still scheduled in the future ends when it would have started
+                let t = now.max(deadline - d.w.timeout_ms);
+                events.push((t, 1, seq, completion(process, req, EventType::Info, Value::Nil, t)));
             }
         }
         events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
@@ -736,6 +738,24 @@ impl FaultProfile {
         })
     }
 
+    /// The bug-hunting profile: like [`FaultProfile::standard`] but with shorter timeouts
+    /// (elections 25–50 ms, heartbeat 8 ms), one entry per `AppendEntries` (so that an old
+    /// entry can reach a majority before the new leader's no-op does), 5% loss and duplication, 16 short crashes (mean
+    /// 15 ms down) and 6 partitions in 1.5 s: many elections, many of them contested.
+    pub fn aggressive(raft: RaftConfig) -> Result<FaultProfile> {
+        let mut raft = raft.with_election_timeout(25.0, 50.0)?.with_heartbeat(8.0)?;
+        raft.max_batch = 1;
+        let mut p = FaultProfile::standard(raft)?;
+        p.raft = raft;
+        p.loss = 0.05;
+        p.duplicate = 0.05;
+        p.crashes = 16;
+        p.mean_down_ms = 15.0;
+        p.partitions = 6;
+        p.mean_partition_ms = 100.0;
+        Ok(p)
+    }
+
     /// The schedule, network and seed for run `seed`.
     pub fn cluster(&self, seed: u64) -> Result<Cluster> {
         validate::positive("duration_ms", self.duration_ms)?;
@@ -769,7 +789,6 @@ impl FaultProfile {
         if let Some(v) = c.violation() {
             return Ok(Some(v.clone()));
         }
-        // let the last requests finish before judging the history
         c.check_history()
     }
 }

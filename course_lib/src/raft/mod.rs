@@ -525,7 +525,8 @@ impl fmt::Debug for RaftMsg {
 pub enum RaftTimer {
     /// The election timeout (re-armed lazily: it checks its deadline when it fires).
     Election,
-    /// The leader's heartbeat for the given term.
+    /// The leader's heartbeat for the given term (a candidate uses it to resend its vote
+    /// requests to the servers that have not granted them).
     Heartbeat(Term),
 }
 

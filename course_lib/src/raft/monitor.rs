@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use super::{Entry, RaftNode, Role, Term};
+use super::{Command, Entry, RaftNode, Role, Term};
 
 /// One of the five safety properties of Figure 3 (plus linearizability of the client history).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -75,10 +75,29 @@ impl fmt::Display for Violation {
 struct Seen {
     version: u64,
     incarnation: u32,
-    /// (term, log) while the server was leader at the last check.
-    leader_log: Option<(Term, Vec<Entry>)>,
+    /// The log at the last check, and the hash of every prefix: `hash[k]` covers `log[..=k]`.
+    log: Vec<Entry>,
+    hash: Vec<u64>,
+    /// The term in which the server was leader at the last check.
+    leader_term: Option<Term>,
     commit: usize,
     applied: usize,
+}
+
+/// A 64-bit chain hash of log prefixes: equal hashes at index k mean (up to a collision,
+/// probability about 2⁻⁶⁴ per comparison) identical logs up to k.
+fn chain(prev: u64, e: &Entry) -> u64 {
+    let (tag, a, b) = match e.command {
+        Command::Noop => (1u64, 0i64, 0i64),
+        Command::Put { key, value } => (2, key, value),
+        Command::Get { key } => (3, key, 0),
+    };
+    let mut h = prev ^ 0x9E37_79B9_7F4A_7C15;
+    for x in [e.term, tag, a as u64, b as u64] {
+        h = (h ^ x).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        h ^= h >> 31;
+    }
+    h
 }
 
 /// Checks the five safety properties over the servers of one group after every step.
@@ -86,12 +105,14 @@ struct Seen {
 /// It keeps history variables, as a TLA+ specification would: the leader of every term seen so
 /// far, the entries known committed (with the term in which they were first seen committed),
 /// and the entries applied at each index. Only servers whose state changed since the last
-/// check are re-examined, so a check costs about one log length per step.
+/// check are re-examined, and logs are compared through prefix hashes, so a check costs about
+/// one pass over the changed server's log per step.
 #[derive(Clone, Debug, Default)]
 pub struct Monitor {
     seen: Vec<Seen>,
     leaders: HashMap<Term, usize>,
     committed: Vec<(Entry, Term)>,
+    committed_hash: Vec<u64>,
     applied: Vec<Entry>,
 }
 
@@ -108,30 +129,25 @@ impl Monitor {
 
     /// Check the group `nodes` (`up[i]`: is server i running). Returns the first violation
     /// found, as `(property, detail)`.
-    pub fn check(&mut self, nodes: &[RaftNode], up: &[bool]) -> Option<(super::Property, String)> {
-        let mut changed = Vec::new();
-        for (i, n) in nodes.iter().enumerate() {
-            if n.version() != self.seen[i].version {
-                changed.push(i);
-            }
-        }
-        if changed.is_empty() {
-            return None;
-        }
+    pub fn check(&mut self, nodes: &[RaftNode], up: &[bool]) -> Option<(Property, String)> {
         let committed_before = self.committed.len();
-        for &i in &changed {
-            if let Some(v) = self.check_node(nodes, up, i) {
-                return Some(v);
+        let mut any = false;
+        for (i, n) in nodes.iter().enumerate() {
+            if n.version() != self.seen[i].version || (self.seen[i].leader_term.is_some() && !up[i]) {
+                any = true;
+                if let Some(v) = self.check_node(nodes, up, i) {
+                    return Some(v);
+                }
             }
+        }
+        if !any {
+            return None;
         }
         // A leader must hold every entry committed in a lower term (also when the committed
         // prefix grew because of another server).
         for (i, n) in nodes.iter().enumerate() {
-            if up[i]
-                && n.role() == Role::Leader
-                && (changed.contains(&i) || self.committed.len() > committed_before)
-            {
-                if let Some(v) = self.check_completeness(n, i) {
+            if up[i] && n.role() == Role::Leader {
+                if let Some(v) = self.check_completeness(n, i, committed_before) {
                     return Some(v);
                 }
             }
@@ -144,10 +160,17 @@ impl Monitor {
         let log = n.log();
         let term = n.term();
         if n.incarnation() != self.seen[i].incarnation {
-            self.seen[i] = Seen { incarnation: n.incarnation(), ..Seen::default() };
+            let (old_log, old_hash) =
+                (std::mem::take(&mut self.seen[i].log), std::mem::take(&mut self.seen[i].hash));
+            self.seen[i] = Seen { incarnation: n.incarnation(), log: old_log, hash: old_hash, ..Seen::default() };
         }
         self.seen[i].version = n.version();
         let is_leader = up[i] && n.role() == Role::Leader;
+
+        // Where did the log change? d = first index (0-based) that differs from the last check.
+        let old = &self.seen[i].log;
+        let common = old.len().min(log.len());
+        let d = (0..common).find(|&k| old[k] != log[k]).unwrap_or(common);
 
         // 1. Election safety.
         if is_leader {
@@ -166,59 +189,57 @@ impl Monitor {
         }
 
         // 2. Leader append-only.
-        if is_leader {
-            if let Some((t, old)) = &self.seen[i].leader_log {
-                if *t == term {
-                    if log.len() < old.len() {
-                        return Some((
-                            Property::LeaderAppendOnly,
-                            format!(
-                                "leader s{i} of term {term} shrank its log from {} to {} entries",
-                                old.len(),
-                                log.len()
-                            ),
-                        ));
-                    }
-                    if let Some(k) = (0..old.len()).find(|&k| old[k] != log[k]) {
-                        return Some((
-                            Property::LeaderAppendOnly,
-                            format!(
-                                "leader s{i} of term {term} overwrote index {}: {} (t{}) became {} (t{})",
-                                k + 1,
-                                old[k].command,
-                                old[k].term,
-                                log[k].command,
-                                log[k].term
-                            ),
-                        ));
-                    }
-                }
+        if is_leader && self.seen[i].leader_term == Some(term) && d < old.len() {
+            let what = if d < log.len() {
+                format!(
+                    "overwrote index {}: {} (t{}) became {} (t{})",
+                    d + 1,
+                    old[d].command,
+                    old[d].term,
+                    log[d].command,
+                    log[d].term
+                )
+            } else {
+                format!("shrank its log from {} to {} entries", old.len(), log.len())
+            };
+            return Some((Property::LeaderAppendOnly, format!("leader s{i} of term {term} {what}")));
+        }
+        self.seen[i].leader_term = if is_leader { Some(term) } else { None };
+
+        // Bring the copy and its prefix hashes up to date from d.
+        {
+            let s = &mut self.seen[i];
+            s.log.truncate(d);
+            s.hash.truncate(d);
+            for e in &log[d..] {
+                let prev = s.hash.last().copied().unwrap_or(0);
+                s.hash.push(chain(prev, e));
+                s.log.push(*e);
             }
-            self.seen[i].leader_log = Some((term, log.to_vec()));
-        } else {
-            self.seen[i].leader_log = None;
         }
 
-        // 3. Log matching, against every other server.
-        for (j, other) in nodes.iter().enumerate() {
+        // 3. Log matching, against every other server, at the indices that changed.
+        for j in 0..nodes.len() {
             if j == i {
                 continue;
             }
-            let ol = other.log();
-            let m = log.len().min(ol.len());
-            if let Some(hi) = (0..m).rev().find(|&k| log[k].term == ol[k].term) {
-                if let Some(k) = (0..=hi).find(|&k| log[k] != ol[k]) {
+            let (mine, theirs) = (&self.seen[i], &self.seen[j]);
+            let m = mine.log.len().min(theirs.log.len());
+            if let Some(hi) = (d..m).rev().find(|&k| mine.log[k].term == theirs.log[k].term) {
+                if mine.hash[hi] != theirs.hash[hi] {
+                    let k = (0..=hi).find(|&k| mine.log[k] != theirs.log[k]).unwrap_or(hi);
+                    let (a, b) = (mine.log[k], theirs.log[k]);
                     return Some((
                         Property::LogMatching,
                         format!(
                             "s{i} and s{j} agree on index {} (term {}) but differ at index {}: {} (t{}) vs {} (t{})",
                             hi + 1,
-                            log[hi].term,
+                            mine.log[hi].term,
                             k + 1,
-                            log[k].command,
-                            log[k].term,
-                            ol[k].command,
-                            ol[k].term
+                            a.command,
+                            a.term,
+                            b.command,
+                            b.term
                         ),
                     ));
                 }
@@ -244,7 +265,11 @@ impl Monitor {
                         ));
                     }
                     Some(_) => {}
-                    None => self.committed.push((log[k], term)),
+                    None => {
+                        let prev = self.committed_hash.last().copied().unwrap_or(0);
+                        self.committed_hash.push(chain(prev, &log[k]));
+                        self.committed.push((log[k], term));
+                    }
                 }
             }
         }
@@ -277,26 +302,28 @@ impl Monitor {
         None
     }
 
-    // 4. Leader completeness.
-    fn check_completeness(&self, n: &RaftNode, i: usize) -> Option<(Property, String)> {
-        let log = n.log();
+    // 4. Leader completeness: the leader of term T holds every entry committed in a term < T.
+    fn check_completeness(&self, n: &RaftNode, i: usize, _before: usize) -> Option<(Property, String)> {
         let term = n.term();
-        for (k, (e, in_term)) in self.committed.iter().enumerate() {
-            if *in_term < term && log.get(k) != Some(e) {
-                let has = log
-                    .get(k)
-                    .map_or("nothing".to_string(), |x| format!("{} (t{})", x.command, x.term));
-                return Some((
-                    Property::LeaderCompleteness,
-                    format!(
-                        "leader s{i} of term {term} has {has} at index {}, but {} (t{}) was committed there in term {in_term}",
-                        k + 1,
-                        e.command,
-                        e.term
-                    ),
-                ));
-            }
+        let Some(hi) = (0..self.committed.len()).rev().find(|&k| self.committed[k].1 < term) else {
+            return None;
+        };
+        let mine = &self.seen[i];
+        if mine.hash.get(hi) == Some(&self.committed_hash[hi]) {
+            return None;
         }
-        None
+        let log = n.log();
+        let k = (0..=hi).find(|&k| log.get(k) != Some(&self.committed[k].0)).unwrap_or(hi);
+        let (e, in_term) = self.committed[k];
+        let has = log.get(k).map_or("nothing".to_string(), |x| format!("{} (t{})", x.command, x.term));
+        Some((
+            Property::LeaderCompleteness,
+            format!(
+                "leader s{i} of term {term} has {has} at index {}, but {} (t{}) was committed there in term {in_term}",
+                k + 1,
+                e.command,
+                e.term
+            ),
+        ))
     }
 }

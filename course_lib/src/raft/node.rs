@@ -291,6 +291,23 @@ impl RaftNode {
         }
         if self.votes.count_ones() as usize >= self.cfg.majority() {
             self.become_leader(ctx);
+        } else {
+            // retry the vote requests every heartbeat interval while the election lasts
+            ctx.set_timer(self.cfg.heartbeat_ms, RaftTimer::Heartbeat(self.state.current_term));
+        }
+    }
+
+    fn resend_vote_requests(&self, ctx: &mut Ctx<Self>) {
+        let rv = RequestVote {
+            term: self.state.current_term,
+            candidate: self.me(),
+            last_log_index: self.state.last_log_index(),
+            last_log_term: self.state.last_log_term(),
+        };
+        for p in self.peers() {
+            if self.votes & (1 << p) == 0 {
+                self.send(ctx, p, RaftMsg::RequestVote(rv));
+            }
         }
     }
 
@@ -551,12 +568,18 @@ impl Node for RaftNode {
                     self.start_election(ctx);
                 }
             }
-            RaftTimer::Heartbeat(term) => {
-                if self.role == Role::Leader && term == self.state.current_term {
+            RaftTimer::Heartbeat(term) if term == self.state.current_term => match self.role {
+                Role::Leader => {
                     self.broadcast_append(ctx);
                     ctx.set_timer(self.cfg.heartbeat_ms, RaftTimer::Heartbeat(term));
                 }
-            }
+                Role::Candidate => {
+                    self.resend_vote_requests(ctx);
+                    ctx.set_timer(self.cfg.heartbeat_ms, RaftTimer::Heartbeat(term));
+                }
+                Role::Follower => {}
+            },
+            RaftTimer::Heartbeat(_) => {}
         }
         self.apply(ctx);
     }
