@@ -111,6 +111,8 @@ pub struct ClusterBuilder {
     trace: bool,
     pub(crate) monitors: bool,
     workload: Option<Workload>,
+    /// Scripted scenarios: (server, term, log, starts as leader).
+    initial: Vec<(usize, Term, Option<usize>, Vec<Entry>, bool)>,
 }
 
 impl ClusterBuilder {
@@ -152,6 +154,20 @@ impl ClusterBuilder {
         self
     }
 
+    /// Start server `server` of group 0 in `term` with `log` (and as its leader if `leader`):
+    /// for scripted scenarios such as Figure 8.
+    pub(crate) fn preload(
+        mut self,
+        server: usize,
+        term: Term,
+        voted_for: Option<usize>,
+        log: Vec<Entry>,
+        leader: bool,
+    ) -> Self {
+        self.initial.push((server, term, voted_for, log, leader));
+        self
+    }
+
     /// Build the cluster (validates everything: cluster size, timeouts, unknown node ids in the
     /// fault schedule, the workload).
     pub fn build(self) -> Result<Cluster> {
@@ -164,6 +180,15 @@ impl ClusterBuilder {
         let mut nodes = Vec::with_capacity(s * self.groups);
         for g in 0..self.groups {
             nodes.extend(RaftNode::group(&self.cfg, g * s));
+        }
+        for (server, term, voted_for, log, leader) in &self.initial {
+            if let Some(n) = nodes.get_mut(*server) {
+                n.preload(*term, log.clone());
+                n.set_voted_for(*voted_for);
+                if *leader {
+                    n.force_leader();
+                }
+            }
         }
         let network = match &self.network {
             Some(n) => n.clone(),
@@ -245,6 +270,7 @@ impl Cluster {
             trace: true,
             monitors: true,
             workload: None,
+            initial: Vec::new(),
         }
     }
 

@@ -92,6 +92,7 @@
 mod experiment;
 mod monitor;
 mod node;
+pub mod scenarios;
 pub mod workshop;
 
 pub use experiment::{

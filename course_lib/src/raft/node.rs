@@ -182,6 +182,11 @@ impl RaftNode {
         self.state.log = log;
     }
 
+    /// Set the vote (experiments only).
+    pub(crate) fn set_voted_for(&mut self, v: Option<usize>) {
+        self.state.voted_for = v;
+    }
+
     /// Start this server as the leader of its current term (experiments only).
     pub(crate) fn force_leader(&mut self) {
         self.role = Role::Leader;
