@@ -158,3 +158,70 @@ fn correct_raft_survives_the_aggressive_profile() {
     let r = sweep(&aggressive(Bug::None), 0..100).unwrap();
     assert!(r.passed(), "{r}");
 }
+
+fn stats(lo: f64, hi: f64, trials: usize) -> (f64, f64, f64, f64) {
+    let mut d = election_downtime_ms(5, (lo, hi), trials, 1).unwrap();
+    d.sort_by(f64::total_cmp);
+    let mean = d.iter().sum::<f64>() / d.len() as f64;
+    (d[d.len() / 2], d[d.len() * 9 / 10], d[d.len() - 1], mean)
+}
+
+/// §9.3 / Figure 16 of Ongaro & Ousterhout (2014), seeded, with the tolerances stated in the
+/// module docs.
+#[test]
+fn election_time_has_the_shape_of_figure_16() {
+    // "In the absence of randomness, leader election consistently took longer than 10
+    // seconds in our tests due to many split votes." (100 trials, as in the figure)
+    let (med, _, _, _) = stats(150.0, 150.0, 100);
+    assert_eq!(med, 10_000.0);
+    // "Adding just 5ms of randomness helps significantly, resulting in a median downtime of
+    // 287ms": within ±20 %.
+    let (med155, _, _, _) = stats(150.0, 155.0, 1000);
+    assert!((287.0 * 0.8..=287.0 * 1.2).contains(&med155), "150–155 median {med155}");
+    // 1 ms of randomness: a long tail, far slower than 5 ms.
+    let (med151, p90_151, _, _) = stats(150.0, 151.0, 200);
+    assert!(med151 > 3.0 * med155 && p90_151 > 2_000.0, "150–151 median {med151}, p90 {p90_151}");
+    // "with 50ms of randomness the worst-case completion time (over 1000 trials) was 513ms":
+    // within ±30 %.
+    let (_, _, max200, _) = stats(150.0, 200.0, 1000);
+    assert!((513.0 * 0.7..=513.0 * 1.3).contains(&max200), "150–200 max {max200}");
+    // the recommended 150–300 ms: median well under 300 ms
+    let (med300, _, _, _) = stats(150.0, 300.0, 1000);
+    assert!(med300 < 250.0, "150–300 median {med300}");
+    // "With an election timeout of 12–24ms, it takes only 35ms on average to elect a leader
+    // (the longest trial took 152ms)": mean within ±20 %, longest within ±50 %.
+    let (_, _, max24, mean24) = stats(12.0, 24.0, 1000);
+    assert!((35.0 * 0.8..=35.0 * 1.2).contains(&mean24), "12–24 mean {mean24}");
+    assert!((152.0 * 0.5..=152.0 * 1.5).contains(&max24), "12–24 max {max24}");
+}
+
+#[test]
+fn election_downtime_rejects_bad_input() {
+    let e = election_downtime_ms(0, (150.0, 300.0), 10, 1).unwrap_err().to_string();
+    assert!(e.starts_with("servers = 0") && e.contains("at least 3"), "{e}");
+    let e = election_downtime_ms(5, (300.0, 150.0), 10, 1).unwrap_err().to_string();
+    assert!(e.contains("min must be at most max"), "{e}");
+    let e = election_downtime_ms(5, (0.0, 150.0), 10, 1).unwrap_err().to_string();
+    assert!(e.starts_with("timeout_ms.min = 0") && e.contains("> 0"), "{e}");
+    let e = election_downtime_ms(5, (-5.0, -1.0), 10, 1).unwrap_err().to_string();
+    assert!(e.contains("> 0"), "{e}");
+    let e = election_downtime_ms(5, (150.0, f64::NAN), 10, 1).unwrap_err().to_string();
+    assert!(e.starts_with("timeout_ms.max"), "{e}");
+    assert!(election_downtime_ms(5, (150.0, 300.0), 0, 1).is_err());
+    // cluster configuration and fault schedules
+    assert!(RaftConfig::new(0).is_err());
+    let e = Cluster::builder(RaftConfig::new(3).unwrap())
+        .faults(FaultSchedule::new().crash(7, 10.0))
+        .build()
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("unknown node n7"), "{e}");
+}
+
+#[test]
+fn election_downtime_is_deterministic() {
+    let a = election_downtime_ms(5, (150.0, 300.0), 20, 9).unwrap();
+    assert_eq!(a, election_downtime_ms(5, (150.0, 300.0), 20, 9).unwrap());
+    assert!(a.iter().all(|&d| d > 0.0 && d < 1_000.0));
+}
