@@ -96,8 +96,8 @@ pub mod scenarios;
 pub mod workshop;
 
 pub use experiment::{
-    election_downtime_ms, election_downtime_with, sweep, Cluster, ElectionSetup, FaultProfile,
-    LeaderSpan, SweepReport, Workload,
+    default_network, election_downtime_ms, election_downtime_with, group_of, sweep, Cluster,
+    ClusterBuilder, ElectionSetup, FaultProfile, LeaderSpan, SweepReport, Workload, TRACE_TAIL,
 };
 pub use monitor::{Monitor, Property, Violation};
 pub use node::{append_entries, request_vote, RaftNode, Role};

@@ -1,4 +1,3 @@
-use super::experiment;
 use super::*;
 use crate::sim::FaultSchedule;
 
@@ -95,7 +94,7 @@ fn vote_twice_is_caught_by_election_safety() {
     let v = first_catch(&aggressive(Bug::VoteTwice), 20);
     assert_eq!(v.property, Property::ElectionSafety, "{v}");
     // the report carries a replayed trace tail ending at the violating step
-    assert!(!v.trace.is_empty() && v.trace.len() <= experiment::TRACE_TAIL, "{v}");
+    assert!(!v.trace.is_empty() && v.trace.len() <= TRACE_TAIL, "{v}");
     assert!(v.to_string().contains(&format!("seed {}", v.seed)));
 }
 
