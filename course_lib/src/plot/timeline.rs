@@ -64,6 +64,7 @@ pub struct Timeline {
     lanes: Vec<String>,
     bars: Vec<Bar>,
     size: Option<(u32, u32)>,
+    keys: Vec<(BarStyle, String)>,
 }
 
 const OK: RGBColor = PALETTE[0];
@@ -95,6 +96,7 @@ impl Timeline {
             lanes: Vec::new(),
             bars: Vec::new(),
             size: None,
+            keys: Vec::new(),
         }
     }
 
@@ -119,6 +121,14 @@ impl Timeline {
     /// Adds many operations.
     pub fn bars(mut self, bars: impl IntoIterator<Item = Bar>) -> Self {
         self.bars.extend(bars);
+        self
+    }
+
+    /// Replace the key text of a bar style (default: the history meanings, e.g. "ok (invoke →
+    /// complete)"), for timelines that show something else, such as leadership terms.
+    pub fn key(mut self, style: BarStyle, label: impl Into<String>) -> Self {
+        self.keys.retain(|(s, _)| *s != style);
+        self.keys.push((style, label.into()));
         self
     }
 
@@ -301,13 +311,14 @@ impl Timeline {
             .collect();
             for s in styles {
                 let col = color(s);
-                let text = match s {
+                let custom = self.keys.iter().find(|(k, _)| *k == s).map(|(_, t)| t.as_str());
+                let text = custom.unwrap_or(match s {
                     BarStyle::Ok => "ok (invoke → complete)",
                     BarStyle::Fail => "fail (no effect)",
                     BarStyle::Info => "info (unknown, may take effect later)",
                     BarStyle::Culprit => "cannot be ordered",
                     BarStyle::Involved => "pending at that point",
-                };
+                });
                 match s {
                     BarStyle::Info => {
                         c.line((kx, ky), (kx + 16.0, ky), col.to_rgba(), 2, Some("5,3"))?

@@ -337,12 +337,11 @@ impl Cluster {
             let s = self.spec.cfg.servers;
             for g in 0..self.spec.groups {
                 let nodes = &self.sim.nodes()[g * s..(g + 1) * s];
-                if let Some((property, detail)) = self.monitors[g].check(nodes, &self.up[g * s..(g + 1) * s]) {
-                    let detail = if self.spec.groups > 1 {
-                        format!("group {g}: {detail}")
-                    } else {
-                        detail
-                    };
+                if let Some((property, detail)) =
+                    self.monitors[g].check(nodes, &self.up[g * s..(g + 1) * s])
+                {
+                    let detail =
+                        if self.spec.groups > 1 { format!("group {g}: {detail}") } else { detail };
                     self.report(property, detail);
                     return;
                 }
@@ -428,7 +427,9 @@ impl Cluster {
             let (_, req, process, _) = d.clients[c].inflight.take().expect("found above");
             let g = group_of(req.key(), groups);
             let (kind, value) = match (resp, req) {
-                (KvResponse::Ok, KvRequest::Put { value, .. }) => (EventType::Ok, Value::Int(value)),
+                (KvResponse::Ok, KvRequest::Put { value, .. }) => {
+                    (EventType::Ok, Value::Int(value))
+                }
                 (KvResponse::Value(v), KvRequest::Get { .. }) => (EventType::Ok, Value::from(v)),
                 (KvResponse::NotLeader(hint), _) => {
                     d.clients[c].target[g] = match hint {
@@ -561,7 +562,13 @@ impl Cluster {
         let s = self.spec.cfg.servers;
         for (i, o) in self.open.iter().enumerate() {
             if let Some((term, from)) = o {
-                spans.push(LeaderSpan { group: i / s, node: i, term: *term, from_ms: *from, to_ms: now });
+                spans.push(LeaderSpan {
+                    group: i / s,
+                    node: i,
+                    term: *term,
+                    from_ms: *from,
+                    to_ms: now,
+                });
             }
         }
         spans.sort_by(|a, b| a.from_ms.total_cmp(&b.from_ms).then(a.node.cmp(&b.node)));
@@ -618,21 +625,73 @@ impl Cluster {
         )))
     }
 
-    /// Leadership over time: one row per server, a bar per term it led.
+    /// Leadership over time: one row per server, a bar per term it led, and a hollow bar
+    /// while it was crashed (from the fault schedule).
     pub fn leadership_timeline(&self, title: &str) -> Result<Figure> {
         let lanes = (0..self.sim.cluster_size()).map(|i| format!("n{i}")).collect();
-        let bars = self.leader_spans().into_iter().map(|sp| Bar {
-            lane: sp.node,
-            start: sp.from_ms,
-            end: Some(sp.to_ms.max(sp.from_ms + 1e-3)),
-            label: format!("term {}", sp.term),
-            style: BarStyle::Ok,
-        });
-        Timeline::new(title).x_label("time (ms)").lanes(lanes).bars(bars).render()
+        let now = self.sim.now_ms();
+        let mut bars: Vec<Bar> = self
+            .leader_spans()
+            .into_iter()
+            .map(|sp| Bar {
+                lane: sp.node,
+                start: sp.from_ms,
+                end: Some(sp.to_ms.max(sp.from_ms + 1e-3)),
+                label: format!("term {}", sp.term),
+                style: BarStyle::Ok,
+            })
+            .collect();
+        let mut down: Vec<Option<f64>> = vec![None; self.sim.cluster_size()];
+        let mut faults: Vec<&crate::sim::Fault> = self.sim.faults().faults().iter().collect();
+        faults.sort_by(|a, b| a.start_ms().total_cmp(&b.start_ms()));
+        for f in faults {
+            match *f {
+                crate::sim::Fault::Crash { node, at_ms }
+                    if at_ms <= now && down[node].is_none() =>
+                {
+                    down[node] = Some(at_ms);
+                }
+                crate::sim::Fault::Restart { node, at_ms } if at_ms <= now => {
+                    if let Some(from) = down[node].take() {
+                        bars.push(Bar {
+                            lane: node,
+                            start: from,
+                            end: Some(at_ms),
+                            label: String::new(),
+                            style: BarStyle::Fail,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (node, d) in down.iter().enumerate() {
+            if let Some(from) = d {
+                bars.push(Bar {
+                    lane: node,
+                    start: *from,
+                    end: Some(now),
+                    label: String::new(),
+                    style: BarStyle::Fail,
+                });
+            }
+        }
+        Timeline::new(title)
+            .x_label("time (ms)")
+            .lanes(lanes)
+            .bars(bars)
+            .key(BarStyle::Ok, "leader (bar label: its term)")
+            .key(BarStyle::Fail, "crashed")
+            .render()
     }
 
     /// A message sequence diagram of the run between `from_ms` and `to_ms` (needs a trace).
-    pub fn sequence_diagram(&self, title: &str, from_ms: f64, to_ms: f64) -> Result<SequenceDiagram> {
+    pub fn sequence_diagram(
+        &self,
+        title: &str,
+        from_ms: f64,
+        to_ms: f64,
+    ) -> Result<SequenceDiagram> {
         self.sim.sequence_diagram(title, from_ms, to_ms)
     }
 }
@@ -661,7 +720,14 @@ fn completion(process: u64, req: KvRequest, kind: EventType, value: Value, t: f6
     }
 }
 
-fn push_completion(d: &mut Driver, process: u64, req: KvRequest, kind: EventType, value: Value, t: f64) {
+fn push_completion(
+    d: &mut Driver,
+    process: u64,
+    req: KvRequest,
+    kind: EventType,
+    value: Value,
+    t: f64,
+) {
     d.seq += 1;
     let e = completion(process, req, kind, value, t);
     d.events.push((t, 1, d.seq, e));
@@ -961,7 +1027,8 @@ fn election_trial(setup: &ElectionSetup, seed: u64, k: u64) -> Result<f64> {
         .map(|i| if setup.unequal_logs { longest - i } else { longest })
         .collect();
     rng.shuffle(&mut lengths);
-    let entry = |i: usize| Entry { term: 1, command: super::Command::Put { key: 0, value: i as i64 } };
+    let entry =
+        |i: usize| Entry { term: 1, command: super::Command::Put { key: 0, value: i as i64 } };
     let mut nodes = RaftNode::group(&cfg, 0);
     nodes[0].preload(1, (0..longest).map(entry).collect());
     nodes[0].force_leader();

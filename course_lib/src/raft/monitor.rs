@@ -133,7 +133,8 @@ impl Monitor {
         let committed_before = self.committed.len();
         let mut any = false;
         for (i, n) in nodes.iter().enumerate() {
-            if n.version() != self.seen[i].version || (self.seen[i].leader_term.is_some() && !up[i]) {
+            if n.version() != self.seen[i].version || (self.seen[i].leader_term.is_some() && !up[i])
+            {
                 any = true;
                 if let Some(v) = self.check_node(nodes, up, i) {
                     return Some(v);
@@ -155,14 +156,24 @@ impl Monitor {
         None
     }
 
-    fn check_node(&mut self, nodes: &[RaftNode], up: &[bool], i: usize) -> Option<(Property, String)> {
+    fn check_node(
+        &mut self,
+        nodes: &[RaftNode],
+        up: &[bool],
+        i: usize,
+    ) -> Option<(Property, String)> {
         let n = &nodes[i];
         let log = n.log();
         let term = n.term();
         if n.incarnation() != self.seen[i].incarnation {
             let (old_log, old_hash) =
                 (std::mem::take(&mut self.seen[i].log), std::mem::take(&mut self.seen[i].hash));
-            self.seen[i] = Seen { incarnation: n.incarnation(), log: old_log, hash: old_hash, ..Seen::default() };
+            self.seen[i] = Seen {
+                incarnation: n.incarnation(),
+                log: old_log,
+                hash: old_hash,
+                ..Seen::default()
+            };
         }
         self.seen[i].version = n.version();
         let is_leader = up[i] && n.role() == Role::Leader;
@@ -202,7 +213,10 @@ impl Monitor {
             } else {
                 format!("shrank its log from {} to {} entries", old.len(), log.len())
             };
-            return Some((Property::LeaderAppendOnly, format!("leader s{i} of term {term} {what}")));
+            return Some((
+                Property::LeaderAppendOnly,
+                format!("leader s{i} of term {term} {what}"),
+            ));
         }
         self.seen[i].leader_term = if is_leader { Some(term) } else { None };
 
@@ -303,7 +317,12 @@ impl Monitor {
     }
 
     // 4. Leader completeness: the leader of term T holds every entry committed in a term < T.
-    fn check_completeness(&self, n: &RaftNode, i: usize, _before: usize) -> Option<(Property, String)> {
+    fn check_completeness(
+        &self,
+        n: &RaftNode,
+        i: usize,
+        _before: usize,
+    ) -> Option<(Property, String)> {
         let term = n.term();
         let Some(hi) = (0..self.committed.len()).rev().find(|&k| self.committed[k].1 < term) else {
             return None;
@@ -315,7 +334,8 @@ impl Monitor {
         let log = n.log();
         let k = (0..=hi).find(|&k| log.get(k) != Some(&self.committed[k].0)).unwrap_or(hi);
         let (e, in_term) = self.committed[k];
-        let has = log.get(k).map_or("nothing".to_string(), |x| format!("{} (t{})", x.command, x.term));
+        let has =
+            log.get(k).map_or("nothing".to_string(), |x| format!("{} (t{})", x.command, x.term));
         Some((
             Property::LeaderCompleteness,
             format!(

@@ -52,9 +52,15 @@ pub fn figure8(bug: Bug, seed: u64) -> Result<Cluster> {
 /// and grants the other candidate's retried request in the same term: two leaders of one term
 /// (election safety). With the vote persisted, `n2` refuses the second candidate.
 pub fn forgotten_vote(bug: Bug, seed: u64) -> Result<Cluster> {
-    let cfg = RaftConfig::new(3)?.with_bug(bug).with_election_timeout(20.0, 40.0)?.with_heartbeat(5.0)?;
+    let cfg =
+        RaftConfig::new(3)?.with_bug(bug).with_election_timeout(20.0, 40.0)?.with_heartbeat(5.0)?;
     let mut rng = SimRng::stream(seed, 9);
-    let mut faults = FaultSchedule::new().link_down(0, 1, 0.0, f64::INFINITY).link_down(1, 0, 0.0, f64::INFINITY);
+    let mut faults = FaultSchedule::new().link_down(0, 1, 0.0, f64::INFINITY).link_down(
+        1,
+        0,
+        0.0,
+        f64::INFINITY,
+    );
     let mut t = rng.uniform_range(20.0, 40.0);
     while t < 2_000.0 {
         let down = rng.uniform_range(1.0, 3.0);

@@ -131,7 +131,9 @@ fn committing_a_previous_terms_entry_is_caught_in_the_figure_8_scenario() {
         c.run_until_ms(1_500.0);
         c.violation().cloned()
     };
-    let v = (0..20).find_map(|seed| run(Bug::CommitPreviousTerm, seed)).expect("caught within 20 seeds");
+    let v = (0..20)
+        .find_map(|seed| run(Bug::CommitPreviousTerm, seed))
+        .expect("caught within 20 seeds");
     assert_eq!(v.property, Property::LeaderCompleteness, "{v}");
     for seed in 0..100 {
         assert!(run(Bug::None, seed).is_none(), "correct Raft flagged at seed {seed}");
@@ -145,7 +147,8 @@ fn a_vote_not_persisted_is_caught_when_the_voter_crashes() {
         c.run_until_ms(2_000.0);
         c.violation().cloned()
     };
-    let v = (0..50).find_map(|seed| run(Bug::ForgetVoteOnCrash, seed)).expect("caught within 50 seeds");
+    let v =
+        (0..50).find_map(|seed| run(Bug::ForgetVoteOnCrash, seed)).expect("caught within 50 seeds");
     assert_eq!(v.property, Property::ElectionSafety, "{v}");
     for seed in 0..100 {
         assert!(run(Bug::None, seed).is_none(), "correct Raft flagged at seed {seed}");
@@ -223,4 +226,59 @@ fn election_downtime_is_deterministic() {
     let a = election_downtime_ms(5, (150.0, 300.0), 20, 9).unwrap();
     assert_eq!(a, election_downtime_ms(5, (150.0, 300.0), 20, 9).unwrap());
     assert!(a.iter().all(|&d| d > 0.0 && d < 1_000.0));
+}
+
+#[test]
+fn multi_raft_groups_are_independent_and_linearizable() {
+    let mut w = Workload::new(6, 25).unwrap();
+    w.keys = 8;
+    let mut c = Cluster::builder(RaftConfig::new(3).unwrap())
+        .groups(4)
+        .seed(5)
+        .workload(w)
+        .trace(false)
+        .build()
+        .unwrap();
+    c.run_until_ms(4_000.0);
+    assert!(c.check_history().unwrap().is_none(), "{:?}", c.violation());
+    let mut served = 0;
+    for g in 0..4 {
+        let (l, _) = c.group_leader(g).expect("every group elects a leader");
+        assert_eq!(l / 3, g, "leader of group {g} is one of its own servers");
+        // keys live only in their group's state machine
+        for k in c.node(l).unwrap().kv().keys() {
+            assert_eq!(group_of(*k, 4), g);
+        }
+        served += c.node(l).unwrap().kv().len();
+    }
+    assert!(served >= 4, "writes spread over the groups");
+    assert!(c.log_table(4, 8).is_err());
+}
+
+#[test]
+fn visualisations_render() {
+    let faults = FaultSchedule::new().crash(0, 400.0).restart(0, 700.0);
+    let mut c = Cluster::builder(RaftConfig::new(5).unwrap())
+        .seed(2)
+        .faults(faults)
+        .workload(Workload::new(2, 10).unwrap())
+        .build()
+        .unwrap();
+    c.run_until_ms(1_200.0);
+    let t = c.log_table(0, 6).unwrap();
+    assert_eq!(t.rows().len(), 5);
+    assert!(t.to_html().contains("leader"));
+    let fig = c.leadership_timeline("leadership").unwrap();
+    assert!(fig.svg().contains("term"));
+    let spans = c.leader_spans();
+    assert!(!spans.is_empty());
+    let (from, _) = (spans[0].from_ms - 20.0, 0);
+    let seq = c.sequence_diagram("election", from.max(0.0), spans[0].from_ms + 5.0).unwrap();
+    let fig = seq.render().unwrap();
+    assert!(fig.svg().contains("RequestVote"));
+    if std::env::var("RAFT_FIGURES").is_ok() {
+        c.leadership_timeline("leadership").unwrap().save("/tmp/raft_timeline.svg").unwrap();
+        fig.save("/tmp/raft_election.svg").unwrap();
+        std::fs::write("/tmp/raft_log.html", t.to_html()).unwrap();
+    }
 }

@@ -172,13 +172,55 @@ fn vote_cases() -> Vec<VoteCase> {
         last_log_term,
     };
     vec![
-        ("a request from an older term is refused", state(3, None, &[1, 2], 0), rv(2, 0, 5, 2), false, None),
-        ("a first request in this term, logs equal, is granted and remembered", state(3, None, &[1, 2], 0), rv(3, 0, 2, 2), true, Some(0)),
-        ("a second candidate in the same term is refused (one vote per term)", state(3, Some(2), &[1, 2], 0), rv(3, 0, 2, 2), false, Some(2)),
-        ("a repeated request from the candidate already voted for is granted again", state(3, Some(0), &[1, 2], 0), rv(3, 0, 2, 2), true, Some(0)),
-        ("a candidate whose last log term is older is refused (§5.4.1)", state(3, None, &[1, 2], 0), rv(3, 0, 5, 1), false, None),
-        ("a candidate with the same last term but a shorter log is refused (§5.4.1)", state(3, None, &[1, 2, 2], 0), rv(3, 0, 2, 2), false, None),
-        ("a candidate with a newer last term wins even with a shorter log (§5.4.1)", state(3, None, &[1, 1, 1], 0), rv(3, 0, 2, 2), true, Some(0)),
+        (
+            "a request from an older term is refused",
+            state(3, None, &[1, 2], 0),
+            rv(2, 0, 5, 2),
+            false,
+            None,
+        ),
+        (
+            "a first request in this term, logs equal, is granted and remembered",
+            state(3, None, &[1, 2], 0),
+            rv(3, 0, 2, 2),
+            true,
+            Some(0),
+        ),
+        (
+            "a second candidate in the same term is refused (one vote per term)",
+            state(3, Some(2), &[1, 2], 0),
+            rv(3, 0, 2, 2),
+            false,
+            Some(2),
+        ),
+        (
+            "a repeated request from the candidate already voted for is granted again",
+            state(3, Some(0), &[1, 2], 0),
+            rv(3, 0, 2, 2),
+            true,
+            Some(0),
+        ),
+        (
+            "a candidate whose last log term is older is refused (§5.4.1)",
+            state(3, None, &[1, 2], 0),
+            rv(3, 0, 5, 1),
+            false,
+            None,
+        ),
+        (
+            "a candidate with the same last term but a shorter log is refused (§5.4.1)",
+            state(3, None, &[1, 2, 2], 0),
+            rv(3, 0, 2, 2),
+            false,
+            None,
+        ),
+        (
+            "a candidate with a newer last term wins even with a shorter log (§5.4.1)",
+            state(3, None, &[1, 1, 1], 0),
+            rv(3, 0, 2, 2),
+            true,
+            Some(0),
+        ),
     ]
 }
 
@@ -223,7 +265,8 @@ fn run_unit_cases(h: Handlers) -> std::result::Result<usize, HandlerFailure> {
     for (what, s0, args, grant, voted) in vote_cases() {
         n += 1;
         let mut s = s0.clone();
-        let r: VoteReply = caught(&format!("unit case: {what}"), || (h.request_vote)(&mut s, &args))?;
+        let r: VoteReply =
+            caught(&format!("unit case: {what}"), || (h.request_vote)(&mut s, &args))?;
         let wrong = if r.vote_granted != grant {
             Some(format!("vote_granted = {}, expected {grant}", r.vote_granted))
         } else if r.term != s0.current_term {
@@ -302,7 +345,8 @@ fn judge(handlers: Handlers, seeds: u64) -> Result<HandlerReport> {
             let mut c = profile.cluster(seed)?;
             c.run_until_ms(profile.duration_ms);
             let v = c.check_history()?;
-            let served = c.answers().iter().any(|a| !matches!(a.2, super::KvResponse::NotLeader(_)));
+            let served =
+                c.answers().iter().any(|a| !matches!(a.2, super::KvResponse::NotLeader(_)));
             Ok((v, served))
         });
         match outcome {
@@ -407,35 +451,46 @@ mod tests {
             .unwrap();
         assert!(!r.passed());
         let text = r.to_string();
-        assert!(text.starts_with("request_vote: a candidate whose last log term is older"), "{text}");
-        let r = check_handlers(
-            Handlers { append_entries: always_truncate, ..Handlers::default() },
-            5,
-        )
-        .unwrap();
+        assert!(
+            text.starts_with("request_vote: a candidate whose last log term is older"),
+            "{text}"
+        );
+        let r =
+            check_handlers(Handlers { append_entries: always_truncate, ..Handlers::default() }, 5)
+                .unwrap();
         assert!(r.to_string().contains("must not delete later entries"), "{r}");
     }
 
     #[test]
     fn the_simulation_alone_catches_handler_bugs() {
-        let r = simulate_handlers(Handlers { request_vote: no_log_check, ..Handlers::default() }, 30)
-            .unwrap();
+        let r =
+            simulate_handlers(Handlers { request_vote: no_log_check, ..Handlers::default() }, 30)
+                .unwrap();
         match r.failure {
             Some(HandlerFailure::Violation(v)) => assert!(
-                matches!(v.property, Property::LeaderCompleteness | Property::StateMachineSafety | Property::Linearizability),
+                matches!(
+                    v.property,
+                    Property::LeaderCompleteness
+                        | Property::StateMachineSafety
+                        | Property::Linearizability
+                ),
                 "{v}"
             ),
             other => panic!("not caught: {other:?}"),
         }
-        let r = simulate_handlers(Handlers { append_entries: always_truncate, ..Handlers::default() }, 30)
-            .unwrap();
+        let r = simulate_handlers(
+            Handlers { append_entries: always_truncate, ..Handlers::default() },
+            30,
+        )
+        .unwrap();
         assert!(!r.passed(), "always-truncate survived 30 seeds");
         assert!(simulate_handlers(Handlers { request_vote, append_entries }, 10).unwrap().passed());
     }
 
     #[test]
     fn a_panicking_handler_is_a_failed_check() {
-        let r = check_handlers(Handlers { request_vote: panics, ..Handlers::default() }, 3).unwrap();
+        let r =
+            check_handlers(Handlers { request_vote: panics, ..Handlers::default() }, 3).unwrap();
         match &r.failure {
             Some(HandlerFailure::Panic { message, .. }) => {
                 assert!(message.contains("not yet implemented"), "{message}")
