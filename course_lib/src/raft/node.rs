@@ -359,10 +359,21 @@ impl RaftNode {
         }
     }
 
-    fn broadcast_append(&self, ctx: &mut Ctx<Self>) {
-        for p in self.peers() {
-            let ae = self.append_for(p);
-            self.send(ctx, p, RaftMsg::Append(ae));
+    /// Send `peer` the entries from its `nextIndex` and advance `nextIndex` past them
+    /// optimistically (pipelining); a rejection backs it up again.
+    fn send_append(&mut self, ctx: &mut Ctx<Self>, peer: usize) {
+        let ae = self.append_for(peer);
+        if !self.frozen {
+            self.next_index[peer] = ae.prev_log_index + ae.entries.len() + 1;
+        }
+        self.send(ctx, peer, RaftMsg::Append(ae));
+    }
+
+    fn broadcast_append(&mut self, ctx: &mut Ctx<Self>) {
+        for p in 0..self.cfg.servers {
+            if p != self.me() {
+                self.send_append(ctx, p);
+            }
         }
     }
 
@@ -505,14 +516,12 @@ impl RaftNode {
             self.next_index[from] = self.next_index[from].max(self.match_index[from] + 1);
             self.advance_commit();
             if self.next_index[from] <= self.state.last_log_index() {
-                let ae = self.append_for(from);
-                self.send(ctx, from, RaftMsg::Append(ae));
+                self.send_append(ctx, from);
             }
         } else {
             let back = self.next_index[from].saturating_sub(1).min(last_log_index + 1);
             self.next_index[from] = back.max(self.match_index[from] + 1).max(1);
-            let ae = self.append_for(from);
-            self.send(ctx, from, RaftMsg::Append(ae));
+            self.send_append(ctx, from);
         }
     }
 }
@@ -605,10 +614,9 @@ impl Node for RaftNode {
         let index = self.state.last_log_index();
         self.match_index[self.state.id] = index;
         self.pending.push((index, term, id));
-        for p in self.peers() {
-            if self.next_index[p] == index {
-                let ae = self.append_for(p);
-                self.send(ctx, p, RaftMsg::Append(ae));
+        for p in 0..self.cfg.servers {
+            if p != self.me() && self.next_index[p] == index {
+                self.send_append(ctx, p);
             }
         }
         self.advance_commit();
