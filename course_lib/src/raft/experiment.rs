@@ -807,11 +807,11 @@ pub struct FaultProfile {
 }
 
 impl FaultProfile {
-    /// The CI sweep: 5 servers with fast timers (elections 40–80 ms, heartbeat 12 ms, delays
+    /// The CI sweep: 5 servers with fast timers (elections 40–80 ms, heartbeat 15 ms, delays
     /// 1–5 ms), 2% loss, 2% duplication, reordering, 4 crash/restart pairs and 3 partitions in
     /// 1.5 s, 3 clients on 2 keys.
     pub fn standard(raft: RaftConfig) -> Result<FaultProfile> {
-        let raft = raft.with_election_timeout(40.0, 80.0)?.with_heartbeat(12.0)?;
+        let raft = raft.with_election_timeout(40.0, 80.0)?.with_heartbeat(15.0)?;
         let mut workload = Workload::new(3, 30)?;
         workload.keys = 2;
         workload.think_ms = 15.0;

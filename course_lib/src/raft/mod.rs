@@ -482,7 +482,8 @@ pub enum RaftMsg {
         term: Term,
         /// Whether the entries were accepted.
         success: bool,
-        /// On success, the index of the last entry the request made consistent.
+        /// On success, the index of the last entry the request made consistent; on a
+        /// rejection, the request's `prev_log_index` (the leader retries below it).
         match_index: LogIndex,
         /// The follower's last log index (lets the leader back up quickly on a failure).
         last_log_index: LogIndex,

@@ -479,7 +479,9 @@ impl RaftNode {
         }
         let handler = self.cfg.handlers.append_entries;
         let r = handler(&mut self.state, &args);
-        let match_index = if r.success { args.prev_log_index + args.entries.len() } else { 0 };
+        // on a rejection, match_index echoes the rejected prevLogIndex: the leader backs up below it
+        let match_index =
+            if r.success { args.prev_log_index + args.entries.len() } else { args.prev_log_index };
         self.send(
             ctx,
             from,
@@ -519,7 +521,9 @@ impl RaftNode {
                 self.send_append(ctx, from);
             }
         } else {
-            let back = self.next_index[from].saturating_sub(1).min(last_log_index + 1);
+            // retry below the rejected prevLogIndex (never above the follower's log end)
+            let back =
+                match_index.min(self.next_index[from].saturating_sub(1)).min(last_log_index + 1);
             self.next_index[from] = back.max(self.match_index[from] + 1).max(1);
             self.send_append(ctx, from);
         }
