@@ -3,8 +3,8 @@
 //! Random fault schedules find most mistakes within a few seeds, but two of the planted bugs
 //! need a precise interleaving. These scenarios set it up and leave only the timing to the seed.
 
-use super::experiment::Cluster;
-use super::{Bug, Command, Entry, RaftConfig};
+use super::experiment::{Cluster, FaultProfile};
+use super::{Bug, Command, Entry, RaftConfig, Violation};
 use crate::error::Result;
 use crate::rng::SimRng;
 use crate::sim::FaultSchedule;
@@ -68,4 +68,40 @@ pub fn forgotten_vote(bug: Bug, seed: u64) -> Result<Cluster> {
         t += down + rng.uniform_range(20.0, 40.0);
     }
     Cluster::builder(cfg).seed(seed).faults(faults).trace(false).build()
+}
+
+/// Look for `bug` in seeds `0..seeds` with the setup that finds it: the Figure 8 scenario for
+/// [`Bug::CommitPreviousTerm`], the forgotten-vote scenario for [`Bug::ForgetVoteOnCrash`], the
+/// bug-hunting random profile ([`FaultProfile::aggressive`]) for the others. Returns the first
+/// violation (with its seed and trace), or `None` if every seed passed. [`Bug::None`] runs the
+/// correct algorithm through all three setups.
+pub fn hunt(bug: Bug, seeds: u64) -> Result<Option<Violation>> {
+    crate::error::validate::at_least("seeds", seeds as usize, 1)?;
+    let random = |bug: Bug| -> Result<Option<Violation>> {
+        let p = FaultProfile::aggressive(RaftConfig::new(5)?.with_bug(bug))?;
+        Ok(super::sweep(&p, 0..seeds)?.violation)
+    };
+    let scripted = |make: fn(Bug, u64) -> Result<Cluster>, bug: Bug| -> Result<Option<Violation>> {
+        for seed in 0..seeds {
+            let mut c = make(bug, seed)?;
+            c.run_until_ms(2_000.0);
+            if let Some(v) = c.violation() {
+                return Ok(Some(v.clone()));
+            }
+        }
+        Ok(None)
+    };
+    match bug {
+        Bug::CommitPreviousTerm => scripted(figure8, bug),
+        Bug::ForgetVoteOnCrash => scripted(forgotten_vote, bug),
+        Bug::None => {
+            for v in [random(bug)?, scripted(figure8, bug)?, scripted(forgotten_vote, bug)?] {
+                if v.is_some() {
+                    return Ok(v);
+                }
+            }
+            Ok(None)
+        }
+        _ => random(bug),
+    }
 }

@@ -282,3 +282,12 @@ fn visualisations_render() {
         std::fs::write("/tmp/raft_log.html", t.to_html()).unwrap();
     }
 }
+
+#[test]
+fn hunt_finds_every_planted_bug_and_not_the_correct_algorithm() {
+    for bug in Bug::ALL {
+        let v = scenarios::hunt(bug, 50).unwrap();
+        assert!(v.is_some(), "{bug} not found");
+    }
+    assert!(scenarios::hunt(Bug::None, 20).unwrap().is_none());
+}
