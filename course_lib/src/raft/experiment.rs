@@ -100,6 +100,9 @@ pub(crate) struct Driver {
     seq: u64,
 }
 
+/// A scripted starting state: (server, term, vote, log, starts as leader).
+type Preload = (usize, Term, Option<usize>, Vec<Entry>, bool);
+
 /// How a [`Cluster`] is built; see [`Cluster::builder`].
 #[derive(Clone, Debug)]
 pub struct ClusterBuilder {
@@ -112,7 +115,7 @@ pub struct ClusterBuilder {
     pub(crate) monitors: bool,
     workload: Option<Workload>,
     /// Scripted scenarios: (server, term, log, starts as leader).
-    initial: Vec<(usize, Term, Option<usize>, Vec<Entry>, bool)>,
+    initial: Vec<Preload>,
 }
 
 impl ClusterBuilder {

@@ -263,9 +263,9 @@ impl Monitor {
         // Committed entries: what this server now reports committed must agree with the past.
         let commit = n.commit_index().min(log.len());
         if commit > self.seen[i].commit {
-            for k in self.seen[i].commit..commit {
+            for (k, entry) in log.iter().enumerate().take(commit).skip(self.seen[i].commit) {
                 match self.committed.get(k) {
-                    Some((e, _)) if *e != log[k] => {
+                    Some((e, _)) if e != entry => {
                         return Some((
                             Property::StateMachineSafety,
                             format!(
@@ -281,8 +281,8 @@ impl Monitor {
                     Some(_) => {}
                     None => {
                         let prev = self.committed_hash.last().copied().unwrap_or(0);
-                        self.committed_hash.push(chain(prev, &log[k]));
-                        self.committed.push((log[k], term));
+                        self.committed_hash.push(chain(prev, entry));
+                        self.committed.push((*entry, term));
                     }
                 }
             }
@@ -292,9 +292,9 @@ impl Monitor {
         // 5. State-machine safety: what this server applied in this step.
         let applied = n.last_applied();
         if applied > self.seen[i].applied {
-            for k in self.seen[i].applied..applied.min(log.len()) {
+            for (k, entry) in log.iter().enumerate().take(applied).skip(self.seen[i].applied) {
                 match self.applied.get(k) {
-                    Some(e) if *e != log[k] => {
+                    Some(e) if e != entry => {
                         return Some((
                             Property::StateMachineSafety,
                             format!(
@@ -308,7 +308,7 @@ impl Monitor {
                         ));
                     }
                     Some(_) => {}
-                    None => self.applied.push(log[k]),
+                    None => self.applied.push(*entry),
                 }
             }
         }
@@ -324,9 +324,7 @@ impl Monitor {
         _before: usize,
     ) -> Option<(Property, String)> {
         let term = n.term();
-        let Some(hi) = (0..self.committed.len()).rev().find(|&k| self.committed[k].1 < term) else {
-            return None;
-        };
+        let hi = (0..self.committed.len()).rev().find(|&k| self.committed[k].1 < term)?;
         let mine = &self.seen[i];
         if mine.hash.get(hi) == Some(&self.committed_hash[hi]) {
             return None;
