@@ -285,15 +285,7 @@ impl RaftNode {
         self.elections_started += 1;
         self.leader_hint = None;
         self.reset_election_timer(ctx);
-        let rv = RequestVote {
-            term: self.state.current_term,
-            candidate: self.me(),
-            last_log_index: self.state.last_log_index(),
-            last_log_term: self.state.last_log_term(),
-        };
-        for p in self.peers() {
-            self.send(ctx, p, RaftMsg::RequestVote(rv));
-        }
+        self.resend_vote_requests(ctx); // to every peer: only our own vote is in yet
         if self.votes.count_ones() as usize >= self.cfg.majority() {
             self.become_leader(ctx);
         } else {

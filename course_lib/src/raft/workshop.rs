@@ -333,11 +333,16 @@ pub fn check_handlers(handlers: Handlers, seeds: u64) -> Result<HandlerReport> {
     report
 }
 
-fn judge(handlers: Handlers, seeds: u64) -> Result<HandlerReport> {
-    let unit_cases = match run_unit_cases(handlers) {
-        Ok(n) => n,
-        Err(f) => return Ok(HandlerReport { unit_cases: 0, runs: 0, failure: Some(f) }),
-    };
+/// What the simulated runs of a pair of handlers showed.
+struct Runs {
+    failure: Option<HandlerFailure>,
+    runs: u64,
+    with_progress: u64,
+}
+
+/// Seeds `0..seeds` of the bug-hunting profile with `handlers`, stopping at the first panic
+/// or violation.
+fn run_seeds(handlers: Handlers, seeds: u64) -> Result<Runs> {
     let profile = FaultProfile::aggressive(RaftConfig::new(5)?.with_handlers(handlers))?;
     let mut with_progress = 0;
     for seed in 0..seeds {
@@ -349,29 +354,32 @@ fn judge(handlers: Handlers, seeds: u64) -> Result<HandlerReport> {
                 c.answers().iter().any(|a| !matches!(a.2, super::KvResponse::NotLeader(_)));
             Ok((v, served))
         });
-        match outcome {
-            Err(f) => return Ok(HandlerReport { unit_cases, runs: seed, failure: Some(f) }),
+        let failure = match outcome {
+            Err(f) => Some(f),
             Ok(r) => {
                 let (v, served) = r?;
-                if let Some(v) = v {
-                    return Ok(HandlerReport {
-                        unit_cases,
-                        runs: seed,
-                        failure: Some(HandlerFailure::Violation(v)),
-                    });
-                }
                 with_progress += u64::from(served);
+                v.map(HandlerFailure::Violation)
             }
+        };
+        if failure.is_some() {
+            return Ok(Runs { failure, runs: seed, with_progress });
         }
     }
-    if with_progress * 2 < seeds {
-        return Ok(HandlerReport {
-            unit_cases,
-            runs: seeds,
-            failure: Some(HandlerFailure::NoProgress { with_progress, runs: seeds }),
-        });
-    }
-    Ok(HandlerReport { unit_cases, runs: seeds, failure: None })
+    Ok(Runs { failure: None, runs: seeds, with_progress })
+}
+
+fn judge(handlers: Handlers, seeds: u64) -> Result<HandlerReport> {
+    let unit_cases = match run_unit_cases(handlers) {
+        Ok(n) => n,
+        Err(f) => return Ok(HandlerReport { unit_cases: 0, runs: 0, failure: Some(f) }),
+    };
+    let r = run_seeds(handlers, seeds)?;
+    let failure = r.failure.or_else(|| {
+        (r.with_progress * 2 < seeds)
+            .then_some(HandlerFailure::NoProgress { with_progress: r.with_progress, runs: seeds })
+    });
+    Ok(HandlerReport { unit_cases, runs: r.runs, failure })
 }
 
 /// Simulated runs only (no unit cases): for showing what a handler bug does to a cluster.
@@ -379,31 +387,10 @@ pub fn simulate_handlers(handlers: Handlers, seeds: u64) -> Result<HandlerReport
     validate::at_least("seeds", seeds as usize, 1)?;
     let previous_hook = panic::take_hook();
     panic::set_hook(Box::new(|_| {}));
-    let r = (|| {
-        let profile = FaultProfile::aggressive(RaftConfig::new(5)?.with_handlers(handlers))?;
-        for seed in 0..seeds {
-            let outcome = caught(&format!("simulation, seed {seed}"), || -> Result<_> {
-                let mut c = profile.cluster(seed)?;
-                c.run_until_ms(profile.duration_ms);
-                c.check_history()
-            });
-            match outcome {
-                Err(f) => return Ok(HandlerReport { unit_cases: 0, runs: seed, failure: Some(f) }),
-                Ok(r) => {
-                    if let Some(v) = r? {
-                        return Ok(HandlerReport {
-                            unit_cases: 0,
-                            runs: seed,
-                            failure: Some(HandlerFailure::Violation(v)),
-                        });
-                    }
-                }
-            }
-        }
-        Ok(HandlerReport { unit_cases: 0, runs: seeds, failure: None })
-    })();
+    let r = run_seeds(handlers, seeds);
     panic::set_hook(previous_hook);
-    r
+    let r = r?;
+    Ok(HandlerReport { unit_cases: 0, runs: r.runs, failure: r.failure })
 }
 
 #[cfg(test)]
