@@ -26,6 +26,7 @@
 //! | [`reliability`] | availability algebra (series, parallel, k-of-n, shared failure domains), nines, MTBF/MTTR, retries, hedged requests | 02, 03 |
 //! | [`chat`] | the chat-server lab: a multi-user chat service on the simulator and its SLIs | 04 |
 //! | [`paxos`] | consensus: single-decree Paxos on the simulator, the agreement checker, planted bugs, dueling proposers, a Multi-Paxos sketch | 06 |
+//! | [`raft`] | Raft: election, log replication, the five safety properties as monitors, planted bugs, the election-time experiment, Multi-Raft, the workshop handlers | 07 |
 //! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
 //! | [`replication`] | sync/async/quorum replication of a key-value store on the simulator, read repair, sloppy quorums, hinted handoff, the sharded-KV workshop | 15 |
 //! | [`slo`] | SLIs, SLOs, error budgets, burn rates, multiwindow alerting, the generated SLI month | 04 |
@@ -65,6 +66,7 @@ pub mod latency;
 pub mod paxos;
 pub mod plot;
 pub mod quorum;
+pub mod raft;
 pub mod reliability;
 pub mod replication;
 pub mod rng;

@@ -623,3 +623,21 @@ fn interval_rows_draw_one_bar_per_span_and_a_legend_swatch() {
     let bad = LineChart::new("x").series("s", [(0.0, 1.0)]).intervals("i", f64::NAN, [(0.0, 1.0)]);
     assert!(bad.render().unwrap_err().to_string().contains("intervals \"i\" y"));
 }
+
+#[test]
+fn timeline_key_text_can_be_replaced() {
+    use super::{Bar, BarStyle, Timeline};
+    let fig = Timeline::new("leaders")
+        .lanes(vec!["n0".into()])
+        .bar(Bar {
+            lane: 0,
+            start: 0.0,
+            end: Some(5.0),
+            label: "term 1".into(),
+            style: BarStyle::Ok,
+        })
+        .key_label(BarStyle::Ok, "leader")
+        .render()
+        .unwrap();
+    assert!(fig.svg().contains("leader") && !fig.svg().contains("invoke"));
+}

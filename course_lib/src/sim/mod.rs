@@ -581,6 +581,12 @@ impl<N: Node> Simulation<N> {
         self.trace.sequence_diagram(title, self.nodes.len(), from_ms, to_ms, true)
     }
 
+    /// Time of the next event in the queue, if any (for drivers that step the simulation
+    /// themselves and must stop at a deadline).
+    pub fn next_event_time(&self) -> Option<Time> {
+        self.queue.peek_time()
+    }
+
     /// Number of events waiting in the queue.
     pub fn pending_events(&self) -> usize {
         self.queue.len()
