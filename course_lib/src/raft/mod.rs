@@ -85,7 +85,7 @@
 //! c.run_until_ms(1_000.0);
 //! let (leader, term) = c.leader().expect("a leader within a second");
 //! assert!(term >= 1 && leader < 5);
-//! c.put(0, 1, 42)?;
+//! c.put(leader, 1, 42)?;
 //! c.run_until_ms(1_200.0);
 //! assert!(c.violation().is_none());
 //! assert_eq!(c.node(leader)?.kv().get(&1), Some(&42));
