@@ -49,7 +49,7 @@ pub(crate) fn sweep_config(
         .duration_ms(at + pause_ms + lease_ms + 200.0)
 }
 
-/// For every lease duration × pause length, `runs` random runs ([`sweep_config`]: random pause
+/// For every lease duration × pause length, `runs` random runs (random pause
 /// start, clock drift, loss), each once without and once with fencing on the same seed; the
 /// fraction of runs in which mutual exclusion was violated as the storage saw it.
 ///
