@@ -937,12 +937,12 @@ pub struct ElectionSetup {
     pub servers: usize,
     /// Election timeout range (ms).
     pub timeout_ms: (f64, f64),
-    /// One-way message delay, uniform in this range (ms). The default is 2–5 ms: round trips
-    /// of 4–10 ms, a broadcast time (the slowest of the leader's four round trips) of about
-    /// 9 ms. The paper reports "roughly 15ms"; with 4–8 ms delays (broadcast ≈ 14 ms) this
-    /// model splits votes more often than the paper's servers did (median 710 ms instead of
-    /// 287 ms for 150–155 ms timeouts), see the module docs.
+    /// One-way message delay, uniform in this range (ms). Default 1.5–4 ms.
     pub delay_ms: (f64, f64),
+    /// Stable-storage write before a server answers an RPC, uniform in this range (ms; see
+    /// [`RaftConfig::persist_ms`]). Default 6–10 ms. With the default delays the broadcast
+    /// time ([`ElectionSetup::broadcast_time_ms`]) is 15 ms, the paper's "roughly 15ms".
+    pub persist_ms: (f64, f64),
     /// Give the followers logs of different lengths, so some candidates cannot win (the
     /// paper's worst case).
     pub unequal_logs: bool,
@@ -956,12 +956,42 @@ impl ElectionSetup {
         let s = ElectionSetup {
             servers,
             timeout_ms,
-            delay_ms: (2.0, 5.0),
+            delay_ms: (1.5, 4.0),
+            persist_ms: (6.0, 10.0),
             unequal_logs: true,
             horizon_ms: 10_000.0,
         };
         s.validate()?;
         Ok(s)
+    }
+
+    /// The broadcast time of this setup (§5.6: "the average time it takes a server to send
+    /// RPCs in parallel to every server in the cluster and receive their responses"): the mean,
+    /// over 10 000 seeded draws, of the slowest of the `servers − 1` round trips, each one way
+    /// out, a stable-storage write and one way back (ms).
+    pub fn broadcast_time_ms(&self) -> Result<f64> {
+        self.validate()?;
+        let mut rng = SimRng::new(0x0b0a_dca5);
+        let draw = |rng: &mut SimRng, (lo, hi): (f64, f64)| {
+            if hi > lo {
+                rng.uniform_range(lo, hi)
+            } else {
+                lo
+            }
+        };
+        const DRAWS: usize = 10_000;
+        let mut total = 0.0;
+        for _ in 0..DRAWS {
+            let mut slowest: f64 = 0.0;
+            for _ in 1..self.servers {
+                let rtt = draw(&mut rng, self.delay_ms)
+                    + draw(&mut rng, self.persist_ms)
+                    + draw(&mut rng, self.delay_ms);
+                slowest = slowest.max(rtt);
+            }
+            total += slowest;
+        }
+        Ok(total / DRAWS as f64)
     }
 
     fn validate(&self) -> Result<()> {
@@ -979,14 +1009,18 @@ impl ElectionSetup {
         let (lo, hi) = self.delay_ms;
         validate::non_negative("delay_ms.min", lo)?;
         validate::ordered("delay_ms.min", lo, "delay_ms.max", hi)?;
+        let (lo, hi) = self.persist_ms;
+        validate::non_negative("persist_ms.min", lo)?;
+        validate::ordered("persist_ms.min", lo, "persist_ms.max", hi)?;
         validate::positive("horizon_ms", self.horizon_ms)?;
         Ok(())
     }
 }
 
 /// Downtime after a leader crash, in ms, for `trials` trials: the paper's §9.3 measurement
-/// (Figure 16) with its setup ([`ElectionSetup::paper`]): `servers` servers, one-way delays
-/// 2–5 ms (broadcast time ≈ 9 ms), followers with logs of different lengths, the leader sends
+/// (Figure 16) with its setup ([`ElectionSetup::paper`]): `servers` servers, a broadcast time of
+/// 15 ms (one-way delays of 1.5–4 ms and a 6–10 ms stable-storage write before every
+/// answer), followers with logs of different lengths, the leader sends
 /// one synchronized round of heartbeats and crashes at a uniformly random point of its
 /// heartbeat interval (half the minimum election timeout); the downtime runs from the crash
 /// until another server becomes leader. Trials that elect nobody within 10 s count as 10 000 ms.
@@ -1021,7 +1055,8 @@ fn election_trial(setup: &ElectionSetup, seed: u64, k: u64) -> Result<f64> {
     let (lo, _) = setup.timeout_ms;
     let cfg = RaftConfig::new(setup.servers)?
         .with_election_timeout(setup.timeout_ms.0, setup.timeout_ms.1)?
-        .with_heartbeat(lo / 2.0)?;
+        .with_heartbeat(lo / 2.0)?
+        .with_persist(setup.persist_ms.0, setup.persist_ms.1)?;
     let mut rng = SimRng::stream(seed, k);
     let trial_seed = rng.next_u64();
     // Logs: the leader has L entries of term 1; the followers a shuffled set of shorter ones.

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    AppendEntries, AppendReply, Bug, Command, Entry, KvRequest, KvResponse, LogIndex, RaftConfig,
-    RaftMsg, RaftState, RaftTimer, RequestVote, Term, VoteReply,
+    AppendEntries, AppendReply, Bug, Command, Entry, HeldReply, KvRequest, KvResponse, LogIndex,
+    RaftConfig, RaftMsg, RaftState, RaftTimer, RequestVote, Term, VoteReply,
 };
 use crate::sim::{Ctx, Node, NodeId, RequestId, Time};
 
@@ -255,6 +255,17 @@ impl RaftNode {
         ctx.send(NodeId(self.base + peer), msg);
     }
 
+    /// Answer an RPC once stable storage has the state the answer depends on.
+    fn reply(&self, ctx: &mut Ctx<Self>, peer: usize, reply: HeldReply) {
+        let (lo, hi) = self.cfg.persist_ms;
+        if hi <= 0.0 {
+            self.send(ctx, peer, reply.into_msg());
+        } else {
+            let t = if hi > lo { ctx.rng().uniform_range(lo, hi) } else { lo };
+            ctx.set_timer(t, RaftTimer::Persisted { to: peer, reply });
+        }
+    }
+
     fn reset_election_timer(&mut self, ctx: &mut Ctx<Self>) {
         let (lo, hi) = self.cfg.election_timeout_ms;
         let t = if hi > lo { ctx.rng().uniform_range(lo, hi) } else { lo };
@@ -428,7 +439,7 @@ impl RaftNode {
             Bug::VoteTwice | Bug::SkipLogCheck => {
                 let bug = self.cfg.bug;
                 let r = request_vote_with(bug, &mut self.state, &args);
-                self.send(ctx, from, RaftMsg::Vote(r));
+                self.reply(ctx, from, HeldReply::Vote(r));
                 if r.vote_granted {
                     self.reset_election_timer(ctx);
                 }
@@ -440,7 +451,7 @@ impl RaftNode {
         if r.vote_granted {
             self.reset_election_timer(ctx);
         }
-        self.send(ctx, from, RaftMsg::Vote(r));
+        self.reply(ctx, from, HeldReply::Vote(r));
     }
 
     fn on_vote(&mut self, ctx: &mut Ctx<Self>, from: usize, v: VoteReply) {
@@ -474,15 +485,11 @@ impl RaftNode {
         // on a rejection, match_index echoes the rejected prevLogIndex: the leader backs up below it
         let match_index =
             if r.success { args.prev_log_index + args.entries.len() } else { args.prev_log_index };
-        self.send(
+        let last_log_index = self.state.last_log_index();
+        self.reply(
             ctx,
             from,
-            RaftMsg::AppendResp {
-                term: r.term,
-                success: r.success,
-                match_index,
-                last_log_index: self.state.last_log_index(),
-            },
+            HeldReply::Append { term: r.term, success: r.success, match_index, last_log_index },
         );
     }
 
@@ -590,6 +597,7 @@ impl Node for RaftNode {
                 Role::Follower => {}
             },
             RaftTimer::Heartbeat(_) => {}
+            RaftTimer::Persisted { to, reply } => self.send(ctx, to, reply.into_msg()),
         }
         self.apply(ctx);
     }
