@@ -47,3 +47,21 @@ def test_execute_fixtures_end_to_end(tmp_path, capsys):
     assert '<a href="00_sample.html">00 · Toolchain sample</a>' in index
     assert (tmp_path / "html" / "00_sample.html").stat().st_size > 10_000
     assert "| 00_sample |" in (tmp_path / "timings.md").read_text()
+
+
+def test_kernel_cargo_config_caches_course_lib_and_leaves_cells_unoptimized():
+    """The registered kernel's own CARGO_HOME carries the two profile overrides the timing
+    budgets rely on (tools/setup.sh): course_lib non-incremental, so evcxr's :cache keeps it,
+    and the cell crate `ctx` at opt-level 0 (halves the median cell)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    assert _have_rust_kernel(), "no 'rust' Jupyter kernel registered: run `make setup`"
+    spec = KernelSpecManager().get_kernel_spec("rust")
+    home = Path(spec.env["CARGO_HOME"])
+    assert home.is_dir() and (home / "registry").exists(), home
+    import tomllib
+
+    config = tomllib.loads((home / "config.toml").read_text())
+    packages = config["profile"]["dev"]["package"]
+    assert packages["course_lib"] == {"incremental": False}
+    assert packages["ctx"] == {"opt-level": 0}  # `ctx`: evcxr 0.22's name for the cell crate
