@@ -972,13 +972,7 @@ impl ElectionSetup {
     pub fn broadcast_time_ms(&self) -> Result<f64> {
         self.validate()?;
         let mut rng = SimRng::new(0x0b0a_dca5);
-        let draw = |rng: &mut SimRng, (lo, hi): (f64, f64)| {
-            if hi > lo {
-                rng.uniform_range(lo, hi)
-            } else {
-                lo
-            }
-        };
+        let draw = |rng: &mut SimRng, (lo, hi): (f64, f64)| rng.uniform_range(lo, hi);
         const DRAWS: usize = 10_000;
         let mut total = 0.0;
         for _ in 0..DRAWS {

@@ -571,7 +571,7 @@ impl fmt::Debug for RaftMsg {
 }
 
 /// Timers of a Raft server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RaftTimer {
     /// The election timeout (re-armed lazily: it checks its deadline when it fires).
     Election,
@@ -582,39 +582,9 @@ pub enum RaftTimer {
     Persisted {
         /// The server (index in the group) the reply goes to.
         to: usize,
-        /// The reply.
-        reply: HeldReply,
+        /// The reply (`Vote` or `AppendResp`).
+        reply: RaftMsg,
     },
-}
-
-/// An RPC reply held back until the stable-storage write it depends on finishes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HeldReply {
-    /// A `RequestVote` reply.
-    Vote(VoteReply),
-    /// An `AppendEntries` reply (the fields of [`RaftMsg::AppendResp`]).
-    Append {
-        /// The follower's term.
-        term: Term,
-        /// Whether the entries were accepted.
-        success: bool,
-        /// See [`RaftMsg::AppendResp`].
-        match_index: LogIndex,
-        /// See [`RaftMsg::AppendResp`].
-        last_log_index: LogIndex,
-    },
-}
-
-impl HeldReply {
-    /// The message this reply is sent as.
-    pub fn into_msg(self) -> RaftMsg {
-        match self {
-            HeldReply::Vote(v) => RaftMsg::Vote(v),
-            HeldReply::Append { term, success, match_index, last_log_index } => {
-                RaftMsg::AppendResp { term, success, match_index, last_log_index }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    AppendEntries, AppendReply, Bug, Command, Entry, HeldReply, KvRequest, KvResponse, LogIndex,
-    RaftConfig, RaftMsg, RaftState, RaftTimer, RequestVote, Term, VoteReply,
+    AppendEntries, AppendReply, Bug, Command, Entry, KvRequest, KvResponse, LogIndex, RaftConfig,
+    RaftMsg, RaftState, RaftTimer, RequestVote, Term, VoteReply,
 };
 use crate::sim::{Ctx, Node, NodeId, RequestId, Time};
 
@@ -256,10 +256,10 @@ impl RaftNode {
     }
 
     /// Answer an RPC once stable storage has the state the answer depends on.
-    fn reply(&self, ctx: &mut Ctx<Self>, peer: usize, reply: HeldReply) {
+    fn reply(&self, ctx: &mut Ctx<Self>, peer: usize, reply: RaftMsg) {
         let (lo, hi) = self.cfg.persist_ms;
         if hi <= 0.0 {
-            self.send(ctx, peer, reply.into_msg());
+            self.send(ctx, peer, reply);
         } else {
             let t = if hi > lo { ctx.rng().uniform_range(lo, hi) } else { lo };
             ctx.set_timer(t, RaftTimer::Persisted { to: peer, reply });
@@ -439,7 +439,7 @@ impl RaftNode {
             Bug::VoteTwice | Bug::SkipLogCheck => {
                 let bug = self.cfg.bug;
                 let r = request_vote_with(bug, &mut self.state, &args);
-                self.reply(ctx, from, HeldReply::Vote(r));
+                self.reply(ctx, from, RaftMsg::Vote(r));
                 if r.vote_granted {
                     self.reset_election_timer(ctx);
                 }
@@ -451,7 +451,7 @@ impl RaftNode {
         if r.vote_granted {
             self.reset_election_timer(ctx);
         }
-        self.reply(ctx, from, HeldReply::Vote(r));
+        self.reply(ctx, from, RaftMsg::Vote(r));
     }
 
     fn on_vote(&mut self, ctx: &mut Ctx<Self>, from: usize, v: VoteReply) {
@@ -489,7 +489,7 @@ impl RaftNode {
         self.reply(
             ctx,
             from,
-            HeldReply::Append { term: r.term, success: r.success, match_index, last_log_index },
+            RaftMsg::AppendResp { term: r.term, success: r.success, match_index, last_log_index },
         );
     }
 
@@ -597,7 +597,7 @@ impl Node for RaftNode {
                 Role::Follower => {}
             },
             RaftTimer::Heartbeat(_) => {}
-            RaftTimer::Persisted { to, reply } => self.send(ctx, to, reply.into_msg()),
+            RaftTimer::Persisted { to, reply } => self.send(ctx, to, reply),
         }
         self.apply(ctx);
     }

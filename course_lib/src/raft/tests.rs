@@ -213,6 +213,22 @@ fn election_setup_has_the_papers_broadcast_time() {
     let d = election_downtime_with(&s, 300, 3).unwrap();
     let first = d.iter().cloned().fold(f64::INFINITY, f64::min);
     assert!(first >= 75.0 + 9.0, "fastest election {first}");
+    // the write holds back every vote: the same cluster, seed for seed, elects its first
+    // leader at least one 20 ms write later (no random draw for a fixed write time, so the
+    // election timeouts are the same)
+    for seed in 0..5 {
+        let first = |cfg: RaftConfig| {
+            let mut c = Cluster::new(cfg, seed).unwrap();
+            c.run_until_ms(1_000.0);
+            c.leader_spans()[0].from_ms
+        };
+        let plain = first(RaftConfig::new(3).unwrap());
+        let slow = first(RaftConfig::new(3).unwrap().with_persist(20.0, 20.0).unwrap());
+        assert!(
+            slow >= plain + 20.0 - 1e-9,
+            "seed {seed}: {plain} ms without the write, {slow} with"
+        );
+    }
     let bad = ElectionSetup { persist_ms: (5.0, 1.0), ..s.clone() };
     let e = bad.broadcast_time_ms().unwrap_err().to_string();
     assert!(e.contains("persist_ms.min") && e.contains("at most"), "{e}");
