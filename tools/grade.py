@@ -383,9 +383,12 @@ def execute_notebook(nb: dict, workdir: Path, *, cell_timeout: float = 60,
                      log_path: Path | None = None, setup_lock: Path | None = None) -> RunResult:
     """Execute every code cell of `nb` (a dict, filled with outputs in place) in a fresh kernel
     whose working folder is `workdir`/notebooks (with `../course_lib` and `../data` linked to
-    this repository). Never raises for the notebook's own faults: a cell that times out or
-    crashes the kernel is recorded, the kernel is killed and restarted, the cells before it are
-    replayed (outputs discarded) and the run continues after it, until `notebook_timeout`."""
+    this repository). `notebooks/evcxr.toml` is deliberately not copied there: course_lib then
+    loads in the setup cell, under `setup_lock`, not while the kernel starts, so parallel
+    kernels never fill evcxr's cache at once. Never raises for the notebook's own faults: a
+    cell that times out or crashes the kernel is recorded, the kernel is killed and restarted,
+    the cells before it are replayed (outputs discarded) and the run continues after it, until
+    `notebook_timeout`."""
     import nbformat
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 

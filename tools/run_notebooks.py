@@ -202,7 +202,9 @@ def execute(nb, name: str, first_timeout: int, timeout: int, log_path: Path | No
         kernel_name=KERNEL_NAME,
         timeout=timeout,
         timeout_func=lambda cell: first_timeout if cell is first else timeout,
-        startup_timeout=120,
+        # notebooks/evcxr.toml loads course_lib while the kernel starts, so a cold cache
+        # compiles there: kernel start gets the setup cell's time limit.
+        startup_timeout=max(120, first_timeout),
         record_timing=True,
         allow_errors=False,
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
@@ -244,7 +246,11 @@ def execute(nb, name: str, first_timeout: int, timeout: int, log_path: Path | No
         raise NotebookFailed(
             f"{name}: no Jupyter kernel named '{KERNEL_NAME}': run `make setup`", t)
     except RuntimeError as e:  # e.g. kernel did not start in time
-        raise NotebookFailed(f"{name}: kernel failed: {e}", t)
+        # A kernel in notebooks/ loads course_lib while it starts (notebooks/evcxr.toml): a
+        # course_lib that does not compile kills it there, with the reason in the kernel's log.
+        where = f"; the kernel's log: {log_path}" if log_path is not None else ""
+        raise NotebookFailed(f"{name}: kernel failed: {e} (does `cargo build -p course_lib` "
+                             f"work? notebooks/evcxr.toml loads it at kernel start{where})", t)
     finally:
         t.total_s = time.monotonic() - t0
         if log:

@@ -148,7 +148,8 @@ warm_key() {
     # The cache holds registry crates compiled by this rustc for this evcxr; what evcxr resolves
     # follows course_lib's manifest and the lock file. Any change there means re-warming.
     {
-        cat "$REPO/Cargo.lock" "$REPO/course_lib/Cargo.toml" "$REPO/tools/evcxr/init.evcxr"
+        cat "$REPO/Cargo.lock" "$REPO/course_lib/Cargo.toml" "$REPO/tools/evcxr/init.evcxr" \
+            "$REPO/notebooks/evcxr.toml"
         # course_lib itself is cached too (see step_cargo_home): warm again after edits
         find "$REPO/course_lib/src" "$REPO/course_lib/build.rs" "$REPO/data" -type f \
             | LC_ALL=C sort | xargs cat

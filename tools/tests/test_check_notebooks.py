@@ -275,3 +275,16 @@ def test_uses_frames_reads_only_the_setup_cell(tmp_path):
     setup["source"] = rn.FRAMES_SETUP_CELL
     path.write_text(json.dumps(frames), encoding="utf-8")
     assert rn._uses_frames(path)
+
+
+def test_notebooks_prelude_loads_course_lib_exactly_as_the_setup_cell():
+    """notebooks/evcxr.toml preloads course_lib at kernel start. Its `:dep` line must be the
+    setup cell's, character for character: any difference (a path, a feature) changes evcxr's
+    Cargo.toml, and the setup cell would then rebuild and reload course_lib, losing the point."""
+    import tomllib
+
+    config = tomllib.loads((rn.NOTEBOOK_DIR / "evcxr.toml").read_text())
+    prelude = config["evcxr"]["prelude"].strip().splitlines()
+    assert "\n".join(prelude[:2]) == rn.SETUP_CELL
+    # one variable whose type evcxr must infer: that is what warms its type inference
+    assert any(line.startswith("let course_lib_loaded") for line in prelude[2:])

@@ -65,3 +65,41 @@ def test_kernel_cargo_config_caches_course_lib_and_leaves_cells_unoptimized():
     packages = config["profile"]["dev"]["package"]
     assert packages["course_lib"] == {"incremental": False}
     assert packages["ctx"] == {"opt-level": 0}  # `ctx`: evcxr 0.22's name for the cell crate
+
+
+def _run_in(cwd: Path, code: str) -> tuple[str, str]:
+    """Start a fresh `rust` kernel in `cwd`, run `code` as its first cell; (status, text)."""
+    from jupyter_client.manager import start_new_kernel
+
+    rn._ensure_kernel_env()
+    km, kc = start_new_kernel(kernel_name="rust", cwd=str(cwd), startup_timeout=600)
+    texts: list[str] = []
+
+    def keep(msg):
+        content = msg["content"]
+        if msg["msg_type"] == "execute_result":
+            texts.append(content["data"].get("text/plain", ""))
+        elif msg["msg_type"] == "error":
+            texts.append(content["evalue"])
+
+    try:
+        reply = kc.execute_interactive(code, timeout=300, output_hook=keep)
+        return reply["content"]["status"], "\n".join(texts)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+def test_kernel_in_notebooks_folder_starts_with_course_lib_loaded(tmp_path):
+    """notebooks/evcxr.toml's prelude loads course_lib (and warms evcxr's type inference) while
+    the kernel starts: a first cell that never ran the setup cell can use it. A kernel started
+    elsewhere does not read that file and starts bare, as before."""
+    assert _have_rust_kernel(), "no 'rust' Jupyter kernel registered: run `make setup`"
+    # SimRng comes from the prelude's `use course_lib::prelude::*;`
+    code = ("let _rng = SimRng::new(1);\n"
+            "let a = course_lib::quorum::majority_availability(3, 0.9).unwrap();\n"
+            "format!(\"{a:.3} {course_lib_loaded}\")")
+    status, text = _run_in(rn.NOTEBOOK_DIR, code)
+    assert (status, text) == ("ok", '"0.972 true"'), text
+    status, text = _run_in(tmp_path, code)
+    assert status == "error", (status, text)
