@@ -4,17 +4,23 @@
 #   tools/setup.sh STEP...        steps run in the order given:
 #     venv     create .venv; pip install -r requirements.txt when requirements.txt changed
 #     evcxr    install evcxr_jupyter $EVCXR_VERSION with cargo unless that version is installed
+#     crates   vendor exactly the crates of Cargo.lock (all platforms) into $COURSE_CRATES_DIR
+#              for the kernel; skipped while its stamp matches Cargo.lock (run by `kernel` too)
 #     kernel   register the Rust kernel into $PREFIX/share/jupyter (only there) and set
 #              EVCXR_CONFIG_DIR=<repo>/tools/evcxr in its kernel.json (turns on evcxr's cache)
-#              and CARGO_HOME=<kernel dir>/cargo-home (lets the cache keep course_lib too)
+#              and CARGO_HOME=<kernel dir>/cargo-home (crates.io replaced by the vendored
+#              crates; lets the cache keep course_lib too); then checks that a kernel resolves
+#              every crate to Cargo.lock's version (tools/kernel_crates.py resolve)
 #     warm     run a throwaway notebook so ~/.cache/evcxr holds the compiled dependencies;
 #              skipped when the warm stamp matches (see warm_key below); FORCE_WARM=1 reruns it
-#     all      venv evcxr kernel warm
+#     all      venv evcxr crates kernel warm
 #
 # Environment:
 #   PREFIX   where the kernel is registered            (default: <repo>/.venv)
 #   PYTHON   python that has nbclient (used by warm/kernel) (default: $PREFIX/bin/python)
 #   EVCXR_VERSION                                       (default: 0.22.0)
+#   COURSE_CRATES_DIR  the kernel's vendored crates (default: ~/.cache/ds-course/crates)
+#   WARM_FRAMES=0      warm skips compiling polars (feature frames); the fresh-machine check
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,6 +29,9 @@ PREFIX="${PREFIX:-$REPO/.venv}"
 PYTHON="${PYTHON:-$PREFIX/bin/python}"
 CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
 CACHE_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/evcxr"
+# One folder per user, the same for every clone: evcxr's cache is keyed on rustc's arguments,
+# which name each crate's source path, so a per-clone folder would recompile everything per clone.
+CRATES_DIR="${COURSE_CRATES_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ds-course/crates}"
 export PATH="$CARGO_BIN:$PATH"
 
 say() { printf '==> %s\n' "$*"; }
@@ -71,34 +80,69 @@ step_evcxr() {
     say "evcxr_jupyter $EVCXR_VERSION installed in $((SECONDS - t0)) s"
 }
 
-# The kernel's own CARGO_HOME: the user's registry, binaries and cargo config (symlinked or
-# copied, so nothing is downloaded twice and registry settings still apply) plus one profile
-# override that makes course_lib a non-incremental build. evcxr's :cache only keeps
-# non-incremental builds, so course_lib is then compiled once and reused by every later kernel
-# session (seconds instead of ~10-20 s per notebook start). evcxr keys that cache on rustc's
-# arguments; course_lib/build.rs puts a hash of its sources into them, so an edit is a miss.
-# A second override compiles each cell's own code (evcxr's crate `ctx`) at opt-level 0: the
-# work of a cell runs inside course_lib and its dependencies, which stay at evcxr's opt-level 2,
-# and LLVM no longer optimizes every cell, which halves the median cell (about 1.0 s -> 0.5 s on
-# the 2-core machine). The user's own ~/.cargo is never modified.
+# The kernel's crates. evcxr does not read Cargo.lock: each kernel resolves its own cell crate
+# (`ctx`, depending on course_lib) afresh, against whatever its crate source offers, so with the
+# registry as source it can pick versions `cargo test` never tested, or ones never downloaded
+# (offline, that kills the kernel at start). So the kernel gets a source that offers exactly
+# Cargo.lock's crates: `cargo vendor --locked` (every platform's, because cargo's resolver reads
+# them all even when it compiles for one) into CRATES_DIR, replacing crates.io in the kernel's
+# CARGO_HOME. --versioned-dirs keeps an unchanged crate at the same path when Cargo.lock changes,
+# so evcxr's cache still hits for it. --respect-source-config uses a mirror from your cargo config.
+lock_sha() { sha256sum "$REPO/Cargo.lock" | cut -d' ' -f1; }
+
+step_crates() {
+    command -v cargo >/dev/null || die "cargo not found: install Rust (rustup) first"
+    local stamp="$CRATES_DIR.cargo-lock-sha256" want
+    want="$(lock_sha)"
+    if [[ -d "$CRATES_DIR" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+        say "kernel crates = Cargo.lock's, vendored (${CRATES_DIR/#$HOME/\~})"
+        return
+    fi
+    say "vendoring Cargo.lock's crates for the kernel into ${CRATES_DIR/#$HOME/\~} (downloads them the first time, ~0.5 GB)"
+    mkdir -p "$(dirname "$CRATES_DIR")"
+    local t0=$SECONDS
+    (
+        # two clones setting up at once must not vendor into the same folder at once
+        if command -v flock >/dev/null; then flock 9; fi
+        rm -f "$stamp"
+        (cd "$REPO" && cargo vendor --locked --versioned-dirs --respect-source-config --quiet \
+            "$CRATES_DIR" >/dev/null) \
+            || die "cargo vendor failed: is crates.io (or your mirror) reachable? (README, troubleshooting: offline or firewalled machine)"
+        echo "$want" > "$stamp"
+    ) 9>"$CRATES_DIR.lock"
+    say "vendored $(find "$CRATES_DIR" -mindepth 1 -maxdepth 1 -type d | wc -l) crates in $((SECONDS - t0)) s"
+}
+
+# The kernel's own CARGO_HOME: your cargo config (copied, without its [source.*] tables) plus
+# - crates.io replaced by the vendored crates (above);
+# - a profile override that makes course_lib a non-incremental build. evcxr's :cache only keeps
+#   non-incremental builds, so course_lib is then compiled once and reused by every later kernel
+#   session (seconds instead of ~10-20 s per notebook start). evcxr keys that cache on rustc's
+#   arguments; course_lib/build.rs puts a hash of its sources into them, so an edit is a miss;
+# - a second override that compiles each cell's own code (evcxr's crate `ctx`) at opt-level 0:
+#   the work of a cell runs inside course_lib and its dependencies, which stay at evcxr's
+#   opt-level 2, and LLVM no longer optimizes every cell, which halves the median cell (about
+#   1.0 s -> 0.5 s on the 2-core machine).
+# Your own ~/.cargo is never modified.
 step_cargo_home() {
     local home="$1" user_home="${CARGO_HOME:-$HOME/.cargo}" item
-    mkdir -p "$home" "$user_home/registry"
-    for item in registry git bin; do
-        if [[ -e "$user_home/$item" && ! -e "$home/$item" ]]; then
-            ln -s "$user_home/$item" "$home/$item"
-        fi
-    done
+    mkdir -p "$home"
     {
         echo "# Generated by tools/setup.sh for the course's Rust kernel; edit that script, not this file."
         for item in config.toml config; do
             if [[ -f "$user_home/$item" ]]; then
-                echo "# --- copied from $user_home/$item"
-                cat "$user_home/$item"
+                echo "# --- copied from $user_home/$item, without its [source.*] tables"
+                awk '/^[[:space:]]*\[/ { skip = ($0 ~ /^[[:space:]]*\[source\./) } !skip' \
+                    "$user_home/$item"
                 echo
                 break
             fi
         done
+        echo "# --- course: the kernel sees exactly Cargo.lock's crates (tools/setup.sh, step crates)"
+        echo "[source.crates-io]"
+        echo "replace-with = \"course-lock\""
+        echo "[source.course-lock]"
+        echo "directory = \"$CRATES_DIR\""
         echo "# --- course: let evcxr's cache keep course_lib between sessions"
         echo "[profile.dev.package.course_lib]"
         echo "incremental = false"
@@ -109,10 +153,28 @@ step_cargo_home() {
     mv "$home/config.toml.new" "$home/config.toml"
 }
 
+# Resolve a crate shaped like evcxr's with the kernel's CARGO_HOME, for each feature set the
+# notebooks load course_lib with, and compare with Cargo.lock (a drift names crate, versions, fix).
+check_kernel_crates() {
+    local home="$1" features
+    for features in "" $(notebook_features); do
+        "$PYTHON" "$REPO/tools/kernel_crates.py" resolve --cargo-home "$home" --features "$features" \
+            || die "the kernel would not use Cargo.lock's crates (see above)"
+    done
+}
+
+# The course_lib feature sets used by the notebooks' setup cells (e.g. "frames"), one per line.
+notebook_features() {
+    grep -ho 'course_lib = { path = \\"\.\./course_lib\\", features = \[[^]]*\]' \
+        "$REPO"/notebooks/*.ipynb 2>/dev/null \
+        | sed 's/.*features = \[//; s/\]$//; s/[\\" ]//g' | LC_ALL=C sort -u
+}
+
 step_kernel() {
     local data="$PREFIX/share/jupyter" spec="$PREFIX/share/jupyter/kernels/rust/kernel.json"
     local config="$REPO/tools/evcxr" home="$PREFIX/share/jupyter/kernels/rust/cargo-home"
     [[ -x "$CARGO_BIN/evcxr_jupyter" ]] || die "evcxr_jupyter missing: run tools/setup.sh evcxr"
+    step_crates
     if [[ -f "$spec" ]] && "$PYTHON" - "$spec" "$config" "$CARGO_BIN/evcxr_jupyter" "$home" <<'PY'
 import json, os, sys
 spec = json.load(open(sys.argv[1]))
@@ -125,6 +187,7 @@ PY
     then
         step_cargo_home "$home"  # cheap; picks up changes to the user's cargo config
         say "Rust kernel already registered (${spec#"$REPO/"})"
+        check_kernel_crates "$home"
         return
     fi
     say "registering the Rust kernel into $data"
@@ -142,6 +205,7 @@ with open(path, "w") as f:
     f.write("\n")
 PY
     say "kernel.json patched: EVCXR_CONFIG_DIR=$config, CARGO_HOME=${home#"$REPO/"}"
+    check_kernel_crates "$home"
 }
 
 warm_key() {
@@ -155,6 +219,8 @@ warm_key() {
             | LC_ALL=C sort | xargs cat
         rustc -V
         echo "evcxr_jupyter $EVCXR_VERSION"
+        echo "crates $CRATES_DIR"
+        echo "frames ${WARM_FRAMES:-1}"
     } | sha256sum | cut -c1-16
 }
 
@@ -165,12 +231,8 @@ step_warm() {
         say "evcxr cache already warm for this Cargo.lock/rustc ($stamp)"
         return
     fi
-    # The kernel runs cargo offline (`:offline 1` in tools/evcxr/init.evcxr): no index queries
-    # at every `:dep`, and the versions used are the downloaded ones, i.e. Cargo.lock's.
-    # So download exactly those first (the host's platform only).
-    say "downloading the crates in Cargo.lock (cargo fetch; cached after the first time)"
-    (cd "$REPO" && cargo fetch --locked --target "$(rustc -vV | sed -n 's/^host: //p')") \
-        || die "cargo fetch failed: no network to crates.io? (see README, troubleshooting)"
+    # The kernel's crates are Cargo.lock's, vendored by step_crates (run by step_kernel); the
+    # warm kernels' own lock files are compared with Cargo.lock again (run_notebooks.py).
     say "warming the evcxr cache (cold: compiles course_lib's dependencies, a minute or two)"
     local t0=$SECONDS
     "$PYTHON" "$REPO/tools/run_notebooks.py" --warm
@@ -179,14 +241,15 @@ step_warm() {
     say "evcxr cache warm ($((SECONDS - t0)) s)"
 }
 
-[[ $# -gt 0 ]] || { sed -n '2,20p' "$0"; exit 2; }
+[[ $# -gt 0 ]] || { sed -n '2,23p' "$0"; exit 2; }
 for step in "$@"; do
     case "$step" in
         venv) step_venv ;;
         evcxr) step_evcxr ;;
         kernel) step_kernel ;;
         warm) step_warm ;;
+        crates) step_crates ;;
         all) step_venv; step_evcxr; step_kernel; step_warm ;;
-        *) die "unknown step '$step' (venv, evcxr, kernel, warm, all)" ;;
+        *) die "unknown step '$step' (venv, evcxr, crates, kernel, warm, all)" ;;
     esac
 done

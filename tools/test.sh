@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # `make test`: every test, in order, stopping at the first failure with the step's name.
+# A step that exits 77 was skipped (it printed why): reported as skipped, never as passed.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -14,23 +15,37 @@ STEPS=(
     "execute notebooks|.venv/bin/python tools/run_notebooks.py"
     "student copies|.venv/bin/python tools/homework.py test-student"
     "book and slides|.venv/bin/python tools/book.py book --no-execute && .venv/bin/python tools/book.py slides --no-execute"
+    "fresh machine|tools/fresh_machine.sh"
 )
 
 passed=0
+skipped=0
 start=$SECONDS
 report=()
 for entry in "${STEPS[@]}"; do
     name="${entry%%|*}" cmd="${entry#*|}"
     printf '\n======== %s: %s\n' "$name" "$cmd"
     t0=$SECONDS
-    if ! bash -c "$cmd" </dev/null; then
+    rc=0
+    bash -c "$cmd" </dev/null || rc=$?
+    if [[ $rc -eq 77 ]]; then
+        skipped=$((skipped + 1))
+        report+=("$(printf '  %-20s %5d s  SKIPPED' "$name" $((SECONDS - t0)))")
+        continue
+    fi
+    if [[ $rc -ne 0 ]]; then
         printf '\nFAILED at step "%s" (%s) after %d s.\n' "$name" "$cmd" $((SECONDS - t0)) >&2
-        printf 'steps: %d passed, 1 failed\n' "$passed"
+        printf 'steps: %d passed, 1 failed, %d skipped\n' "$passed" "$skipped"
         exit 1
     fi
     passed=$((passed + 1))
     report+=("$(printf '  %-20s %5d s' "$name" $((SECONDS - t0)))")
 done
-printf '\n======== make test: all %d steps passed in %d s\n' "$passed" $((SECONDS - start))
+if [[ $skipped -gt 0 ]]; then
+    printf '\n======== make test: %d steps passed, %d SKIPPED (see above), in %d s\n' \
+        "$passed" "$skipped" $((SECONDS - start))
+else
+    printf '\n======== make test: all %d steps passed in %d s\n' "$passed" $((SECONDS - start))
+fi
 printf '%s\n' "${report[@]}"
-printf 'steps: %d passed, 0 failed\n' "$passed"
+printf 'steps: %d passed, 0 failed, %d skipped\n' "$passed" "$skipped"

@@ -58,7 +58,7 @@ def test_kernel_cargo_config_caches_course_lib_and_leaves_cells_unoptimized():
     assert _have_rust_kernel(), "no 'rust' Jupyter kernel registered: run `make setup`"
     spec = KernelSpecManager().get_kernel_spec("rust")
     home = Path(spec.env["CARGO_HOME"])
-    assert home.is_dir() and (home / "registry").exists(), home
+    assert home.is_dir(), home
     import tomllib
 
     config = tomllib.loads((home / "config.toml").read_text())
