@@ -12,6 +12,10 @@ this holds, in two places:
         resolves a crate shaped like evcxr's (edition 2024, `course_lib` by path) offline with
         the kernel's CARGO_HOME, as evcxr will, and compares the result with Cargo.lock
         (`tools/setup.sh kernel` runs it for every feature set the notebooks use);
+    tools/kernel_crates.py sysroot --cargo-home DIR --manifest STD_CARGO_TOML
+        checks that the standard library's own workspace (rust-src) resolves offline with the
+        kernel's CARGO_HOME: evcxr's rust-analyzer reads it, and when it cannot, its type
+        inference fails for every `let` in every cell;
     tools/kernel_crates.py compare KERNEL_LOCK
         compares the Cargo.lock a real kernel left behind (`run_notebooks.py` runs its kernels
         with EVCXR_TMPDIR set, so their folder and lock survive the kernel).
@@ -94,16 +98,38 @@ def resolve(cargo_home: Path, features: list[str], course_lib: Path = REPO / "co
         return (root / "Cargo.lock").read_text()
 
 
+def sysroot_resolves(cargo_home: Path, manifest: Path) -> str | None:
+    """None if std's workspace resolves offline with `cargo_home` (as rust-analyzer loads it),
+    else cargo's error text."""
+    env = dict(os.environ, CARGO_HOME=str(cargo_home), RUSTC_BOOTSTRAP="1")
+    proc = subprocess.run(["cargo", "metadata", "--format-version", "1", "--offline",
+                           "--manifest-path", str(manifest)],
+                          env=env, capture_output=True, text=True)
+    return None if proc.returncode == 0 else (proc.stderr.strip() or "cargo metadata failed")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("resolve", help="resolve as evcxr will, with the kernel's CARGO_HOME")
     r.add_argument("--cargo-home", type=Path, required=True)
     r.add_argument("--features", default="", help="course_lib features, comma-separated")
+    s = sub.add_parser("sysroot", help="std's workspace resolves offline for rust-analyzer")
+    s.add_argument("--cargo-home", type=Path, required=True)
+    s.add_argument("--manifest", type=Path, required=True)
     c = sub.add_parser("compare", help="compare a kernel's Cargo.lock with the workspace's")
     c.add_argument("kernel_lock", type=Path)
     args = ap.parse_args(argv)
 
+    if args.cmd == "sysroot":
+        error = sysroot_resolves(args.cargo_home, args.manifest)
+        if error:
+            print(f"ERROR: the standard library's workspace ({args.manifest}) does not resolve "
+                  f"with the kernel's crates, so evcxr's type inference would fail:\n{error}\n"
+                  f"{FIX}", file=sys.stderr)
+            return 1
+        print("==> std's workspace resolves offline with the kernel's crates (type inference)")
+        return 0
     workspace = WORKSPACE_LOCK.read_text()
     if args.cmd == "resolve":
         features = [f for f in args.features.split(",") if f]

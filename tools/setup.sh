@@ -88,25 +88,48 @@ step_evcxr() {
 # them all even when it compiles for one) into CRATES_DIR, replacing crates.io in the kernel's
 # CARGO_HOME. --versioned-dirs keeps an unchanged crate at the same path when Cargo.lock changes,
 # so evcxr's cache still hits for it. --respect-source-config uses a mirror from your cargo config.
-lock_sha() { sha256sum "$REPO/Cargo.lock" | cut -d' ' -f1; }
+# evcxr's built-in rust-analyzer (its type inference: `let x = …` without a type) also reads the
+# standard library's own workspace with `cargo metadata` when the rust-src component is
+# installed; that workspace has crates.io dependencies of its own (library/Cargo.lock), and if
+# the kernel's crate source lacks them the analysis fails as a whole and every `let` of a
+# non-literal type fails ("Couldn't automatically determine type"). So they are vendored too.
+# They never reach a cell: where a std crate and a Cargo.lock crate are semver-compatible, the
+# resolution check below requires the kernel to pick Cargo.lock's.
+sysroot_manifest() {
+    local m
+    m="$(rustc --print sysroot)/lib/rustlib/src/rust/library/Cargo.toml"
+    if [[ -f "$m" && -f "${m%.toml}.lock" ]]; then echo "$m"; fi
+}
+
+crates_key() {
+    local std
+    std="$(sysroot_manifest)"
+    { cat "$REPO/Cargo.lock"; if [[ -n "$std" ]]; then cat "${std%.toml}.lock"; fi; } \
+        | sha256sum | cut -d' ' -f1
+}
 
 step_crates() {
     command -v cargo >/dev/null || die "cargo not found: install Rust (rustup) first"
-    local stamp="$CRATES_DIR.cargo-lock-sha256" want
-    want="$(lock_sha)"
+    local stamp="$CRATES_DIR.cargo-lock-sha256" want std
+    want="$(crates_key)"
     if [[ -d "$CRATES_DIR" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
         say "kernel crates = Cargo.lock's, vendored (${CRATES_DIR/#$HOME/\~})"
         return
     fi
-    say "vendoring Cargo.lock's crates for the kernel into ${CRATES_DIR/#$HOME/\~} (downloads them the first time, ~0.5 GB)"
+    std="$(sysroot_manifest)"
+    local what="Cargo.lock's crates"
+    if [[ -n "$std" ]]; then what="$what and those of std's own workspace (rust-src)"; fi
+    say "vendoring $what for the kernel into ${CRATES_DIR/#$HOME/\~} (downloads them the first time, ~0.5 GB)"
     mkdir -p "$(dirname "$CRATES_DIR")"
-    local t0=$SECONDS
+    local t0=$SECONDS sync=()
+    if [[ -n "$std" ]]; then sync=(--sync "$std"); fi
     (
         # two clones setting up at once must not vendor into the same folder at once
         if command -v flock >/dev/null; then flock 9; fi
         rm -f "$stamp"
-        (cd "$REPO" && cargo vendor --locked --versioned-dirs --respect-source-config --quiet \
-            "$CRATES_DIR" >/dev/null) \
+        # RUSTC_BOOTSTRAP: std's manifest uses cargo features of the nightly channel
+        (cd "$REPO" && RUSTC_BOOTSTRAP=1 cargo vendor --locked --versioned-dirs \
+            --respect-source-config --quiet "${sync[@]}" "$CRATES_DIR" >/dev/null) \
             || die "cargo vendor failed: is crates.io (or your mirror) reachable? (README, troubleshooting: offline or firewalled machine)"
         echo "$want" > "$stamp"
     ) 9>"$CRATES_DIR.lock"
@@ -154,13 +177,19 @@ step_cargo_home() {
 }
 
 # Resolve a crate shaped like evcxr's with the kernel's CARGO_HOME, for each feature set the
-# notebooks load course_lib with, and compare with Cargo.lock (a drift names crate, versions, fix).
+# notebooks load course_lib with, and compare with Cargo.lock (a drift names crate, versions,
+# fix); then std's workspace, offline, as evcxr's rust-analyzer will read it.
 check_kernel_crates() {
-    local home="$1" features
+    local home="$1" features std
     for features in "" $(notebook_features); do
         "$PYTHON" "$REPO/tools/kernel_crates.py" resolve --cargo-home "$home" --features "$features" \
             || die "the kernel would not use Cargo.lock's crates (see above)"
     done
+    std="$(sysroot_manifest)"
+    if [[ -n "$std" ]]; then
+        "$PYTHON" "$REPO/tools/kernel_crates.py" sysroot --cargo-home "$home" --manifest "$std" \
+            || die "evcxr's type inference would fail in every kernel (see above)"
+    fi
 }
 
 # The course_lib feature sets used by the notebooks' setup cells (e.g. "frames"), one per line.

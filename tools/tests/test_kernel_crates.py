@@ -60,6 +60,15 @@ def test_evcxr_manifest_is_an_edition_2024_cdylib_with_course_lib_by_path():
         "path": "/x"}
 
 
+def _std_manifest() -> Path | None:
+    """The standard library's workspace manifest when rust-src is installed."""
+    import subprocess
+
+    root = subprocess.run(["rustc", "--print", "sysroot"], capture_output=True, text=True).stdout
+    manifest = Path(root.strip()) / "lib/rustlib/src/rust/library/Cargo.toml"
+    return manifest if manifest.is_file() else None
+
+
 def _directory_source(root: Path, name: str, version: str) -> None:
     """A crate in cargo's directory-source layout (what `cargo vendor` writes)."""
     crate = root / f"{name}-{version}"
@@ -114,9 +123,14 @@ def test_the_registered_kernel_resolves_every_crate_to_cargo_lock():
     assert config["source"]["crates-io"] == {"replace-with": "course-lock"}
     vendored = Path(config["source"]["course-lock"]["directory"])
     workspace = kc.WORKSPACE_LOCK.read_text()
-    tested = kc.registry_packages(workspace)
+    wanted = {f"{n}-{v}" for n, vs in kc.registry_packages(workspace).items() for v in vs}
+    std = _std_manifest()
+    if std is not None:  # rust-src: std's own locked crates, for evcxr's rust-analyzer
+        wanted |= {f"{n}-{v}" for n, vs in
+                   kc.registry_packages(std.with_suffix(".lock").read_text()).items() for v in vs}
+        assert kc.sysroot_resolves(home, std) is None
     offered = {d.name for d in vendored.iterdir() if d.is_dir()}
-    assert offered == {f"{n}-{v}" for n, vs in tested.items() for v in vs}
+    assert offered == wanted
     for features in ([], ["frames"]):
         resolved = kc.resolve(home, features)
         assert kc.drift(resolved, workspace) == []

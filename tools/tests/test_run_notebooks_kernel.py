@@ -95,11 +95,14 @@ def test_kernel_in_notebooks_folder_starts_with_course_lib_loaded(tmp_path):
     the kernel starts: a first cell that never ran the setup cell can use it. A kernel started
     elsewhere does not read that file and starts bare, as before."""
     assert _have_rust_kernel(), "no 'rust' Jupyter kernel registered: run `make setup`"
-    # SimRng comes from the prelude's `use course_lib::prelude::*;`
+    # SimRng comes from the prelude's `use course_lib::prelude::*;`. The `let`s without types
+    # need evcxr's type inference (rust-analyzer), which must load both course_lib and std (it
+    # failed for both when the kernel's crate source lacked std's own crates).
     code = ("let _rng = SimRng::new(1);\n"
             "let a = course_lib::quorum::majority_availability(3, 0.9).unwrap();\n"
-            "format!(\"{a:.3} {course_lib_loaded}\")")
+            "let v = vec![1u32, 2];\nlet n = v.len();\n"
+            "format!(\"{a:.3} {n} {course_lib_loaded}\")")
     status, text = _run_in(rn.NOTEBOOK_DIR, code)
-    assert (status, text) == ("ok", '"0.972 true"'), text
+    assert (status, text) == ("ok", '"0.972 2 true"'), text
     status, text = _run_in(tmp_path, code)
     assert status == "error", (status, text)
