@@ -15,6 +15,7 @@ STEPS=(
     "execute notebooks|.venv/bin/python tools/run_notebooks.py"
     "student copies|.venv/bin/python tools/homework.py test-student"
     "book and slides|.venv/bin/python tools/book.py book --no-execute && .venv/bin/python tools/book.py slides --no-execute"
+    "browser|.venv/bin/python tools/browser_test.py"
     "fresh machine|tools/fresh_machine.sh"
 )
 
