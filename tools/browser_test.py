@@ -668,6 +668,17 @@ class Target:
     run_timeout: float = RUN_TIMEOUT
 
 
+# JupyterLab 4's notebook footer ("Click to add a cell.") inside the slideshow: "absent",
+# "hidden" or "visible". notebooks/rise.css hides it; visible, it covers each slide's top line.
+JS_FOOTER_STATE = """
+const f = document.querySelector('.jp-Notebook-footer');
+if (!f) return 'absent';
+const s = getComputedStyle(f);
+return (s.display === 'none' || s.visibility === 'hidden' || f.getClientRects().length === 0)
+    ? 'hidden' : 'visible';
+"""
+
+
 class BrowserTest:
     def __init__(self, target: Target, report: Report, server: LabServer):
         self.t, self.r, self.server = target, report, server
@@ -933,6 +944,15 @@ class BrowserTest:
                      f"text {first_lines(st['text'], 2, 60)!r}, {st['figures']} figures in the "
                      "slides")
         self.settle_slides()
+        footer = None
+        try:
+            footer = wait_for(lambda: (lambda v: v if v != "visible" else None)(
+                self.js(JS_FOOTER_STATE)), 10, "the notebook footer hidden in the slides")
+        except Fatal:
+            footer = self.js(JS_FOOTER_STATE)
+        self.r.check(footer != "visible",
+                     "no 'Click to add a cell.' button over the slides (notebooks/rise.css)",
+                     f"the notebook footer is {footer}")
         self.driver.switch_to.default_content()
         self.shot("03_slide_first.png", iframe)
 
