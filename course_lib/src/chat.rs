@@ -267,7 +267,7 @@ impl ChatConfig {
             duration_ms: 60_000.0,
             ack_timeout_ms: 200.0,
             max_attempts: 3,
-            network: Network::new(Dist::lognormal_from_median_p99(5.0, 40.0)?).with_loss(0.005)?,
+            network: Network::new(Dist::lognormal_from_median_p99(5.0, 40.0)?).with_loss(0.005),
             faults: FaultSchedule::new(),
             seed: 1,
         })
@@ -500,7 +500,7 @@ mod tests {
 
     #[test]
     fn retries_mask_loss() {
-        let lossy = Network::new(Dist::constant(5.0).unwrap()).with_loss(0.05).unwrap();
+        let lossy = Network::new(Dist::constant(5.0).unwrap()).with_loss(0.05);
         let once =
             ChatConfig::new(4).unwrap().with_network(lossy.clone()).with_retries(50.0, 1).unwrap();
         let thrice = ChatConfig::new(4).unwrap().with_network(lossy).with_retries(50.0, 3).unwrap();

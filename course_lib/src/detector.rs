@@ -222,7 +222,7 @@ impl Node for HeartbeatNode {
 
 /// Run one heartbeat experiment on the simulator.
 pub fn run_detector(cfg: &DetectorConfig, seed: u64) -> Result<DetectorOutcome> {
-    let net = Network::new(cfg.delay.clone()).with_loss(cfg.loss)?;
+    let net = Network::new(cfg.delay.clone()).with_loss(cfg.loss);
     let mut faults = FaultSchedule::new();
     if let Some(at) = cfg.crash_at_ms {
         faults = faults.crash(1, at);

@@ -321,7 +321,7 @@ fn dist_text() -> Out {
 /// and a downed link; a relay cluster under a random fault schedule; gossip with requests.
 fn sim_text() -> Out {
     let mut t = String::new();
-    let net = Network::new(Dist::exponential_mean(5.0)?).with_loss(0.2)?.with_duplicate(0.1)?;
+    let net = Network::new(Dist::exponential_mean(5.0)?).with_loss(0.2).with_duplicate(0.1);
     let faults =
         FaultSchedule::new().crash(1, 60.0).restart(1, 110.0).link_down(0, 1, 150.0, 170.0);
     let mut sim =
@@ -342,7 +342,7 @@ fn sim_text() -> Out {
     let mut fault_rng = SimRng::new(11);
     let faults = FaultSchedule::random(4, 100.0, 2, 1, 20.0, 30.0, &mut fault_rng)?;
     writeln!(t, "relay faults {:?}", faults.faults())?;
-    let net = Network::new(Dist::uniform(1.0, 4.0)?).with_loss(0.05)?.with_fifo(false);
+    let net = Network::new(Dist::uniform(1.0, 4.0)?).with_loss(0.05).with_fifo(false);
     let mut sim =
         SimBuilder::new(11).network(net).faults(faults).trace(true).build(Relay::cluster(4, 2))?;
     sim.run_until_ms(120.0);
@@ -350,7 +350,7 @@ fn sim_text() -> Out {
     writeln!(t, "relay stats {:?} received {received:?}", sim.stats())?;
     trace_text(&mut t, sim.trace(), debug_msg)?;
 
-    let net = Network::new(Dist::lognormal_from_median_p99(2.0, 10.0)?).with_duplicate(0.2)?;
+    let net = Network::new(Dist::lognormal_from_median_p99(2.0, 10.0)?).with_duplicate(0.2);
     let mut sim = SimBuilder::new(5).network(net).trace(true).build(Gossip::cluster(5))?;
     sim.request_at(5.0, 0, 42)?;
     sim.request_at(20.0, 3, 7)?;
@@ -481,7 +481,7 @@ fn raft_text() -> Out {
     let mut t = String::new();
     let seed = 21;
     let cfg = RaftConfig::new(5)?.with_election_timeout(40.0, 80.0)?.with_heartbeat(15.0)?;
-    let net = Network::new(Dist::uniform(1.0, 5.0)?).with_loss(0.02)?.with_duplicate(0.02)?;
+    let net = Network::new(Dist::uniform(1.0, 5.0)?).with_loss(0.02).with_duplicate(0.02);
     let faults = FaultSchedule::random(5, 480.0, 2, 1, 60.0, 100.0, &mut SimRng::new(seed))?;
     writeln!(t, "faults {:?}", faults.faults())?;
     let mut workload = course_lib::raft::Workload::new(3, 40)?;
@@ -560,7 +560,7 @@ fn register_run_text(t: &mut String, name: &str, r: &RegisterRun) -> std::fmt::R
 fn consistency_text() -> Out {
     use course_lib::consistency::sim::Workload;
     let mut t = String::new();
-    let net = Network::new(Dist::exponential_mean(1.0)?).with_loss(0.05)?;
+    let net = Network::new(Dist::exponential_mean(1.0)?).with_loss(0.05);
     let faults = FaultSchedule::new().crash(2, 10.0).restart(2, 30.0);
     let abd = RegisterConfig::linearizable(3)?;
     let run = run_register(&abd, &Workload::new(4, 10)?, net.clone(), faults.clone(), 7)?;
@@ -614,7 +614,7 @@ fn replication_text() -> Out {
         ReplicationConfig::quorum(3, 2, 2)?.with_sloppy_quorum(1, true)?.with_read_repair(true);
     let report = Experiment::new(config)
         .workload(course_lib::replication::Workload::new(10, 100.0, 200.0, 400.0)?)
-        .network(course_lib::replication::default_network().with_loss(0.01)?)
+        .network(course_lib::replication::default_network().with_loss(0.01))
         .faults(FaultSchedule::new().crash(1, 100.0).restart(1, 250.0))
         .seed(15)
         .run()?;
@@ -655,8 +655,8 @@ fn replication_workshop_text() -> Out {
 fn chat_text() -> Out {
     let mut t = String::new();
     let net = Network::new(Dist::lognormal_from_median_p99(5.0, 40.0)?)
-        .with_loss(0.05)?
-        .with_duplicate(0.02)?;
+        .with_loss(0.05)
+        .with_duplicate(0.02);
     let cfg = ChatConfig::new(4)?
         .with_duration_ms(10_000.0)?
         .with_posts_per_s(2.0)?

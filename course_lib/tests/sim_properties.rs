@@ -11,7 +11,7 @@ use proptest::prelude::*;
 
 fn relay_sim(seed: u64, faults: FaultSchedule, loss: f64) -> Simulation<Relay> {
     // 20 balls per node: enough that loss and partitions never kill them all in 400 ms
-    let net = Network::new(Dist::exponential_mean(2.0).unwrap()).with_loss(loss).unwrap();
+    let net = Network::new(Dist::exponential_mean(2.0).unwrap()).with_loss(loss);
     SimBuilder::new(seed)
         .network(net)
         .faults(faults)
@@ -100,7 +100,7 @@ proptest! {
     #[test]
     fn loss_rate_matches_probability(seed in any::<u64>(), loss in 0.0f64..0.6) {
         let mut sim = SimBuilder::new(seed)
-            .network(Network::new(Dist::constant(1.0).unwrap()).with_loss(loss).unwrap())
+            .network(Network::new(Dist::constant(1.0).unwrap()).with_loss(loss))
             .build(Relay::cluster(4, 400)).unwrap();
         // each lost ball is gone for good, so count over the first sends only
         sim.run_until_ms(0.5);
@@ -115,7 +115,7 @@ proptest! {
     /// Duplication produces extra deliveries at the configured rate.
     #[test]
     fn duplication_rate_matches_probability(seed in any::<u64>(), dup in 0.0f64..0.5) {
-        let net = Network::new(Dist::constant(1.0).unwrap()).with_duplicate(dup).unwrap();
+        let net = Network::new(Dist::constant(1.0).unwrap()).with_duplicate(dup);
         let mut sim = SimBuilder::new(seed).network(net).build(Relay::cluster(4, 400)).unwrap();
         sim.run_until_ms(0.5);
         let s = sim.stats();
@@ -177,8 +177,7 @@ fn fifo_links_keep_order_and_others_reorder() {
 #[test]
 fn link_override_applies_to_one_direction() {
     let net = Network::new(Dist::constant(1.0).unwrap())
-        .with_link(0, 1, Link::new(Dist::constant(50.0).unwrap()))
-        .unwrap();
+        .with_link(0, 1, Link::new(Dist::constant(50.0).unwrap()));
     let nodes = PingPong::pair_with_timeout(1, 500.0);
     let mut sim = SimBuilder::new(1).network(net).trace(true).build(nodes).unwrap();
     sim.run_until_ms(100.0);
@@ -283,16 +282,21 @@ fn bad_input_is_an_error_not_a_panic() {
     assert!(e.to_string().contains("unknown node n3 in the fault schedule"), "{e}");
 
     let net = Network::new(Dist::constant(1.0).unwrap())
-        .with_link(0, 5, Link::new(Dist::constant(1.0).unwrap()))
-        .unwrap();
+        .with_link(0, 5, Link::new(Dist::constant(1.0).unwrap()));
     assert!(SimBuilder::new(0).network(net).build(PingPong::pair(1)).is_err());
 
-    assert!(Network::new(Dist::constant(1.0).unwrap()).with_loss(1.5).is_err());
-    assert!(Network::new(Dist::constant(1.0).unwrap()).with_loss(f64::NAN).is_err());
-    assert!(Network::new(Dist::constant(1.0).unwrap()).with_duplicate(-0.1).is_err());
-    assert!(Network::new(Dist::constant(1.0).unwrap())
-        .with_link(1, 1, Link::new(Dist::constant(1.0).unwrap()))
-        .is_err());
+    // setters never fail; the simulation refuses a bad network when it is built, saying why
+    let refused = |net: Network| {
+        SimBuilder::new(0).network(net).build(PingPong::pair(1)).err().unwrap().to_string()
+    };
+    let one = || Network::new(Dist::constant(1.0).unwrap());
+    assert!(refused(one().with_loss(1.5)).contains("loss"));
+    assert!(refused(one().with_loss(f64::NAN)).contains("loss"));
+    assert!(refused(one().with_duplicate(-0.1)).contains("duplicate"));
+    let e = refused(one().with_link(1, 1, Link::new(Dist::constant(1.0).unwrap())));
+    assert!(e.contains("self-link"), "{e}");
+    let e = refused(one().with_link(0, 1, Link::new(Dist::constant(1.0).unwrap()).with_loss(2.0)));
+    assert!(e.contains("n0 → n1") && e.contains("loss"), "{e}");
 
     let mut sim = SimBuilder::new(0).build(Gossip::cluster(2)).unwrap();
     assert!(sim.request_at(1.0, 9, 1).is_err());
@@ -316,7 +320,7 @@ fn one_way_link_failure_is_asymmetric() {
 #[test]
 fn ping_pong_survives_heavy_loss_by_retrying() {
     for seed in 0..20 {
-        let net = Network::new(Dist::exponential_mean(2.0).unwrap()).with_loss(0.3).unwrap();
+        let net = Network::new(Dist::exponential_mean(2.0).unwrap()).with_loss(0.3);
         let mut sim = SimBuilder::new(seed).network(net).build(PingPong::pair(50)).unwrap();
         sim.run_until_ms(60_000.0);
         assert_eq!(sim.node(0).unwrap().completed(), 50, "seed {seed}");
@@ -341,7 +345,7 @@ fn traffic_resumes_after_a_partition_heals() {
 
 #[test]
 fn sequence_diagram_shows_lost_and_delivered_messages_and_crashes() {
-    let net = Network::new(Dist::constant(5.0).unwrap()).with_loss(0.3).unwrap();
+    let net = Network::new(Dist::constant(5.0).unwrap()).with_loss(0.3);
     let faults = FaultSchedule::new().crash(1, 40.0).restart(1, 70.0);
     let mut sim = SimBuilder::new(4)
         .network(net)

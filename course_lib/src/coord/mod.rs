@@ -424,7 +424,7 @@ impl CoordConfig {
             ))));
         }
         // FIFO links, like the TCP connections real clients hold to these services
-        let net = Network::new(self.delay.clone()).with_loss(self.loss)?.with_fifo(true);
+        let net = Network::new(self.delay.clone()).with_loss(self.loss).with_fifo(true);
         SimBuilder::new(seed).network(net).trace(trace).build(nodes)
     }
 }

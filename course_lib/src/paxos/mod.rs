@@ -348,8 +348,8 @@ impl PaxosConfig {
     pub fn simulation(&self, seed: u64, trace: bool) -> Result<Simulation<PaxosNode>> {
         let rules = self.validated_rules()?;
         let net = Network::new(self.delay.clone())
-            .with_loss(self.loss)?
-            .with_duplicate(self.duplicate)?
+            .with_loss(self.loss)
+            .with_duplicate(self.duplicate)
             .with_fifo(self.fifo);
         SimBuilder::new(seed)
             .network(net)

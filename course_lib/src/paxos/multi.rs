@@ -443,7 +443,7 @@ pub fn run(config: &MultiConfig, seed: u64) -> Result<MultiRun> {
     for _ in 0..config.acceptors {
         nodes.push(MultiNode::Acceptor { promised: Ballot::ZERO, accepted: HashMap::new() });
     }
-    let net = Network::new(config.delay.clone()).with_loss(config.loss)?.with_fifo(false);
+    let net = Network::new(config.delay.clone()).with_loss(config.loss).with_fifo(false);
     let mut sim = SimBuilder::new(seed).network(net).build(nodes)?;
     sim.run_until_ms(60_000.0);
     let (decided, prepares) = match &sim.nodes()[0] {

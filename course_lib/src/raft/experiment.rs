@@ -856,8 +856,8 @@ impl FaultProfile {
         validate::positive("duration_ms", self.duration_ms)?;
         let (lo, hi) = self.delay_ms;
         let net = Network::new(Dist::uniform(lo, hi)?)
-            .with_loss(self.loss)?
-            .with_duplicate(self.duplicate)?;
+            .with_loss(self.loss)
+            .with_duplicate(self.duplicate);
         let mut rng = SimRng::stream(seed, FAULT_STREAM);
         let faults = FaultSchedule::random(
             self.raft.servers,

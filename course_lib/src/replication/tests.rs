@@ -54,7 +54,7 @@ fn write_latency_is_the_w_th_order_statistic() {
         let c = base.coordinator_id(0);
         let mut net = Network::new(Dist::exponential_mean(1.0).unwrap());
         for r in 0..n {
-            net = net.with_link(c, r, Link::new(Dist::constant(0.0).unwrap())).unwrap();
+            net = net.with_link(c, r, Link::new(Dist::constant(0.0).unwrap()));
         }
         let rep = base
             .network(net)
@@ -81,9 +81,7 @@ fn synchronous_writes_wait_for_the_slowest_and_async_for_the_fastest() {
         let slow = Link::new(Dist::constant(20.0).unwrap());
         let net = default_network()
             .with_link_both(c0, 2, slow.clone())
-            .unwrap()
-            .with_link_both(c1, 2, slow)
-            .unwrap();
+            .with_link_both(c1, 2, slow);
         e.network(net).seed(2).run().unwrap()
     };
     let sync = slow(Experiment::new(ReplicationConfig::synchronous(3).unwrap()));

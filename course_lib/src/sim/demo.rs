@@ -5,8 +5,10 @@
 //! * [`Relay`]: every node forwards each "ball" it receives to a random other node — a
 //!   steady message load for benchmarks and determinism tests.
 //! * [`Gossip`]: a rumour spreads by flooding: a node that first hears it tells everyone.
+//! * [`PrimaryKv`]: a primary-backup key-value store with a planted bug ([`KvBug`]): the
+//!   smallest protocol that serves the harness's clients.
 
-use super::{Ctx, Node, NodeId, RequestId};
+use super::{Ctx, KvRequest, KvResponse, Node, NodeId, RequestId};
 
 /// Messages of [`PingPong`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,5 +204,113 @@ impl Node for Gossip {
 
     fn restarted(&self) -> Self {
         self.clone()
+    }
+}
+
+/// Planted bugs of [`PrimaryKv`] (a [`super::Bugs`] set of them; the default has none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KvBug {
+    /// Backups answer reads from their own copy instead of redirecting to the primary. A
+    /// backup that has not yet received a completed write returns the old value: a stale read
+    /// the linearizability checker catches.
+    BackupReads,
+}
+
+/// Messages of [`PrimaryKv`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KvMsg {
+    /// The primary's write number `op`, to be applied by a backup.
+    Replicate {
+        /// The primary's sequence number of the write.
+        op: u64,
+        /// The key.
+        key: i64,
+        /// The value.
+        value: i64,
+    },
+    /// A backup applied write `op`.
+    Ack {
+        /// The write acknowledged.
+        op: u64,
+    },
+}
+
+/// The smallest replicated key-value store, and the model of a protocol module on the
+/// harness: node `n0` is the primary; it applies a write, copies it to every backup and
+/// answers once a majority (itself included) has it. Reads are served by the primary;
+/// backups redirect clients there ([`KvResponse::NotLeader`]). Everything is volatile.
+#[derive(Clone, Debug, Default)]
+pub struct PrimaryKv {
+    data: std::collections::BTreeMap<i64, i64>,
+    /// At the primary: write number → (client request, acknowledgements so far).
+    waiting: std::collections::BTreeMap<u64, (RequestId, usize)>,
+    next_op: u64,
+    bugs: super::Bugs<KvBug>,
+}
+
+impl PrimaryKv {
+    /// A cluster of `n` nodes (n0 the primary) with these planted bugs.
+    pub fn cluster(n: usize, bugs: super::Bugs<KvBug>) -> Vec<PrimaryKv> {
+        vec![PrimaryKv { bugs, ..PrimaryKv::default() }; n]
+    }
+
+    /// The value this node holds for `key`.
+    pub fn get(&self, key: i64) -> Option<i64> {
+        self.data.get(&key).copied()
+    }
+}
+
+impl Node for PrimaryKv {
+    type Msg = KvMsg;
+    type Timer = ();
+    type Request = KvRequest;
+    type Response = KvResponse;
+
+    fn on_request(&mut self, ctx: &mut Ctx<Self>, id: RequestId, request: KvRequest) {
+        let primary = ctx.id() == NodeId(0);
+        match request {
+            KvRequest::Get { key } if primary || self.bugs.has(KvBug::BackupReads) => {
+                ctx.respond(id, KvResponse::Value(self.get(key)));
+            }
+            KvRequest::Put { key, value } if primary => {
+                self.data.insert(key, value);
+                let op = self.next_op;
+                self.next_op += 1;
+                ctx.broadcast(KvMsg::Replicate { op, key, value });
+                self.waiting.insert(op, (id, 1));
+                self.check_majority(ctx, op);
+            }
+            _ => ctx.respond(id, KvResponse::NotLeader(Some(NodeId(0)))),
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: KvMsg) {
+        match msg {
+            KvMsg::Replicate { op, key, value } => {
+                self.data.insert(key, value);
+                ctx.send(from, KvMsg::Ack { op });
+            }
+            KvMsg::Ack { op } => {
+                if let Some(w) = self.waiting.get_mut(&op) {
+                    w.1 += 1;
+                }
+                self.check_majority(ctx, op);
+            }
+        }
+    }
+
+    fn restarted(&self) -> Self {
+        PrimaryKv { bugs: self.bugs.clone(), ..PrimaryKv::default() }
+    }
+}
+
+impl PrimaryKv {
+    fn check_majority(&mut self, ctx: &mut Ctx<Self>, op: u64) {
+        if let Some(&(id, acks)) = self.waiting.get(&op) {
+            if acks > ctx.cluster_size() / 2 {
+                self.waiting.remove(&op);
+                ctx.respond(id, KvResponse::Written);
+            }
+        }
     }
 }

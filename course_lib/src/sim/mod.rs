@@ -33,7 +33,7 @@
 //! use course_lib::sim::demo::PingPong;
 //!
 //! # fn main() -> course_lib::Result<()> {
-//! let net = Network::new(Dist::exponential_mean(5.0)?).with_loss(0.1)?;
+//! let net = Network::new(Dist::exponential_mean(5.0)?).with_loss(0.1);
 //! let mut sim = SimBuilder::new(42)
 //!     .network(net)
 //!     .trace(true)
@@ -56,17 +56,27 @@
 //!   Distributed Unbundled Transactional Key Value Store", SIGMOD 2021, §4.
 //! * The style follows stateright's actor model and turmoil's simulated network.
 
+mod bugs;
+mod clients;
 mod faults;
+mod harness;
 mod network;
 mod node;
+mod schedule;
+mod stream;
 mod time;
 mod trace;
 
 pub mod demo;
 
+pub use bugs::Bugs;
+pub use clients::{KvRequest, KvResponse, Target, Workload};
 pub use faults::{Fault, FaultSchedule};
+pub use harness::{Experiment, Report, Sweep, SweepReport, Violation};
 pub use network::{Link, Network};
 pub use node::{Ctx, Node};
+pub use schedule::{EarliestFirst, Pending, PendingKind, RandomOrder, SchedView, Scheduler};
+pub use stream::Stream;
 pub use time::{NodeId, RequestId, Time, TimerId};
 pub use trace::{DropReason, Trace, TraceEvent, TraceKind};
 
@@ -79,9 +89,6 @@ use crate::error::{validate, Error, Result};
 use crate::rng::SimRng;
 pub(crate) use node::Effect;
 
-/// Stream numbers used to split the seed (see [`SimRng::stream`]).
-const NETWORK_STREAM: u64 = 0;
-const NODE_STREAM_BASE: u64 = 1 << 32;
 
 /// Counters kept for every run, traced or not.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -248,6 +255,18 @@ impl<N: Node> EventQueue<N> {
     fn len(&self) -> usize {
         self.heap.len()
     }
+
+    /// Take one queued event out of order (schedulers only; linear in the queue's length).
+    fn remove(&mut self, key: Key) -> Option<Ev<N>> {
+        let before = self.heap.len();
+        self.heap.retain(|k| k.seq != key.seq);
+        if self.heap.len() == before {
+            return None;
+        }
+        let ev = self.slab[key.slot as usize].take();
+        self.free.push(key.slot);
+        ev
+    }
 }
 
 /// Configures a [`Simulation`]: seed, network, faults, tracing. Start with
@@ -304,14 +323,17 @@ impl SimBuilder {
             now: Time::ZERO,
             up: vec![true; n],
             incarnation: vec![0; n],
-            node_rngs: (0..n as u64)
-                .map(|i| SimRng::stream(self.seed, NODE_STREAM_BASE + i))
-                .collect(),
-            net_rng: SimRng::stream(self.seed, NETWORK_STREAM),
+            node_rngs: (0..n).map(|i| Stream::Node(i).rng(self.seed)).collect(),
+            net_rng: Stream::Network.rng(self.seed),
             links,
             link_index,
             last_arrival: vec![Time::ZERO; n * n],
             cut: vec![0; n * n],
+            held: vec![false; n * n],
+            holds: 0,
+            parked: Vec::new(),
+            scheduler: None,
+            sched_rng: Stream::Scheduler.rng(self.seed),
             queue: EventQueue::new(),
             seq: 0,
             next_msg: 0,
@@ -363,6 +385,11 @@ pub struct Simulation<N: Node> {
     link_index: Vec<u32>,
     last_arrival: Vec<Time>,
     cut: Vec<u32>,
+    held: Vec<bool>,
+    holds: usize,
+    parked: Vec<(usize, usize, u64, N::Msg)>,
+    scheduler: Option<Box<dyn Scheduler<N>>>,
+    sched_rng: SimRng,
     queue: EventQueue<N>,
     seq: u64,
     next_msg: u64,
@@ -385,17 +412,27 @@ impl<N: Node> Simulation<N> {
     /// Process the next event. Returns its time, or `None` when nothing is left to happen.
     /// Use this to check an invariant after every event.
     pub fn step(&mut self) -> Option<Time> {
+        if self.scheduler.is_some() {
+            return self.step_scheduled(Time::MAX);
+        }
         let (time, ev) = self.queue.pop()?;
         self.now = time;
+        self.process(ev);
+        Some(self.now)
+    }
+
+    #[inline]
+    fn process(&mut self, ev: Ev<N>) {
+        let time = self.now;
         self.stats.events += 1;
         match ev {
             Ev::Deliver { from, to, msg_id, msg } => self.deliver(from, to, msg_id, msg),
             Ev::Timer { node, id, incarnation, timer } => {
                 if !self.up[node] || incarnation != self.incarnation[node] {
-                    return Some(time);
+                    return;
                 }
                 if !self.cancelled.is_empty() && self.cancelled.remove(&id) {
-                    return Some(time);
+                    return;
                 }
                 self.stats.timers_fired += 1;
                 if self.tracing {
@@ -409,7 +446,7 @@ impl<N: Node> Simulation<N> {
                     if self.tracing {
                         self.record(TraceKind::RequestDropped { node: NodeId(node), id });
                     }
-                    return Some(time);
+                    return;
                 }
                 self.stats.requests += 1;
                 self.pending.insert(id, (NodeId(node), request.clone(), time));
@@ -424,7 +461,6 @@ impl<N: Node> Simulation<N> {
             }
             Ev::Fault { index, start } => self.apply_fault(index, start),
         }
-        Some(time)
     }
 
     /// Run every event up to and including time `t_ms`, then set the clock to `t_ms` (if it
@@ -432,8 +468,12 @@ impl<N: Node> Simulation<N> {
     pub fn run_until_ms(&mut self, t_ms: f64) -> u64 {
         let until = Time::from_ms(t_ms);
         let before = self.stats.events;
-        while self.queue.peek_time().is_some_and(|t| t <= until) {
-            self.step();
+        if self.scheduler.is_some() {
+            while self.step_scheduled(until).is_some() {}
+        } else {
+            while self.queue.peek_time().is_some_and(|t| t <= until) {
+                self.step();
+            }
         }
         if until > self.now {
             self.now = until;
@@ -454,6 +494,164 @@ impl<N: Node> Simulation<N> {
             k += 1;
         }
         k
+    }
+
+    /// Run `steps` more events (fewer if nothing is left, or a scheduler stops); returns the
+    /// number run. The natural unit of an asynchronous run under a [`Scheduler`].
+    pub fn run_steps(&mut self, steps: u64) -> u64 {
+        self.run_to_quiescence(steps)
+    }
+
+    // ---- the scheduler, and messages held by a lesson ---------------------------------
+
+    /// Let `scheduler` choose every next event from now on (see [`Scheduler`]); its random
+    /// numbers come from the [`Stream::Scheduler`] stream of this simulation's seed.
+    pub fn set_scheduler(&mut self, scheduler: impl Scheduler<N> + 'static) {
+        self.scheduler = Some(Box::new(scheduler));
+    }
+
+    /// Back to the timed model: the earliest event next.
+    pub fn clear_scheduler(&mut self) {
+        self.scheduler = None;
+    }
+
+    /// Hold every message from `from` to `to` that would arrive from now on: it stays in the
+    /// network, undelivered and not lost, until [`Simulation::release`]. Messages a node sends
+    /// to itself are never held. Unknown ids are an error.
+    pub fn hold(&mut self, from: usize, to: usize) -> Result<()> {
+        self.check_node(from, "Simulation::hold (from)")?;
+        self.check_node(to, "Simulation::hold (to)")?;
+        let li = from * self.nodes.len() + to;
+        if !self.held[li] {
+            self.held[li] = true;
+            self.holds += 1;
+        }
+        Ok(())
+    }
+
+    /// Stop holding messages from `from` to `to`; the ones held arrive now, in the order they
+    /// would have arrived (a partition or a crash that started meanwhile still applies).
+    pub fn release(&mut self, from: usize, to: usize) -> Result<()> {
+        self.check_node(from, "Simulation::release (from)")?;
+        self.check_node(to, "Simulation::release (to)")?;
+        let li = from * self.nodes.len() + to;
+        if self.held[li] {
+            self.held[li] = false;
+            self.holds -= 1;
+        }
+        let parked = std::mem::take(&mut self.parked);
+        for (a, b, msg_id, msg) in parked {
+            if a == from && b == to {
+                self.push(self.now, Ev::Deliver { from: a, to: b, msg_id, msg });
+            } else {
+                self.parked.push((a, b, msg_id, msg));
+            }
+        }
+        Ok(())
+    }
+
+    /// Messages currently held, as (from, to, message id), in arrival order.
+    pub fn held_messages(&self) -> Vec<(NodeId, NodeId, u64)> {
+        self.parked.iter().map(|(a, b, id, _)| (NodeId(*a), NodeId(*b), *id)).collect()
+    }
+
+    /// The next event whose timed-model time is at most `until` (chosen by the scheduler if
+    /// there is one); `None` if there is none.
+    pub(crate) fn step_until(&mut self, until: Time) -> Option<Time> {
+        if self.scheduler.is_some() {
+            return self.step_scheduled(until);
+        }
+        if self.queue.peek_time().is_some_and(|t| t <= until) {
+            self.step()
+        } else {
+            None
+        }
+    }
+
+    /// Set the clock forward to `t` without running anything (the harness's client driver
+    /// acts at `t` next). No effect if `t` is not later than now.
+    pub(crate) fn advance_clock(&mut self, t: Time) {
+        if t > self.now {
+            self.now = t;
+        }
+    }
+
+    pub(crate) fn set_scheduler_boxed(&mut self, scheduler: Box<dyn Scheduler<N>>) {
+        self.scheduler = Some(scheduler);
+    }
+
+    /// Is a scheduler choosing the events?
+    pub fn has_scheduler(&self) -> bool {
+        self.scheduler.is_some()
+    }
+
+    /// One event chosen by the scheduler among those the timed model would run by `until`.
+    fn step_scheduled(&mut self, until: Time) -> Option<Time> {
+        let mut keys: Vec<Key> = self.queue.heap.iter().copied().filter(|k| k.time <= until).collect();
+        // Key's order is reversed (the heap pops the greatest): sort so the earliest is first.
+        keys.sort_unstable_by(|a, b| b.cmp(a));
+        // Timers that can no longer fire are not choices: drop them now.
+        let mut dead = Vec::new();
+        keys.retain(|k| match &self.queue.slab[k.slot as usize] {
+            Some(Ev::Timer { node, id, incarnation, .. }) => {
+                let live = self.up[*node]
+                    && *incarnation == self.incarnation[*node]
+                    && !self.cancelled.contains(id);
+                if !live {
+                    dead.push(*k);
+                }
+                live
+            }
+            _ => true,
+        });
+        for k in dead {
+            if let Some(Ev::Timer { id, .. }) = self.queue.remove(k) {
+                self.cancelled.remove(&id);
+            }
+        }
+        if keys.is_empty() {
+            return None;
+        }
+        let mut scheduler = self.scheduler.take().expect("step_scheduled runs with a scheduler");
+        let choice = {
+            let pending: Vec<Pending<'_, N>> = keys
+                .iter()
+                .map(|k| {
+                    let kind = match self.queue.slab[k.slot as usize].as_ref().expect("queued") {
+                        Ev::Deliver { from, to, msg_id, msg } => PendingKind::Message {
+                            from: NodeId(*from),
+                            to: NodeId(*to),
+                            msg_id: *msg_id,
+                            msg,
+                        },
+                        Ev::Timer { node, timer, .. } => {
+                            PendingKind::Timer { node: NodeId(*node), timer }
+                        }
+                        Ev::Request { node, id, .. } => {
+                            PendingKind::Request { node: NodeId(*node), id: *id }
+                        }
+                        Ev::Fault { index, start } => {
+                            PendingKind::Fault { index: *index, start: *start }
+                        }
+                    };
+                    Pending { time: k.time, kind }
+                })
+                .collect();
+            let view = SchedView {
+                now: self.now,
+                pending: &pending,
+                nodes: &self.nodes,
+                up: &self.up,
+                step: self.stats.events,
+            };
+            scheduler.next(&view, &mut self.sched_rng)
+        };
+        self.scheduler = Some(scheduler);
+        let key = *keys.get(choice?)?;
+        let ev = self.queue.remove(key).expect("the chosen event is queued");
+        self.now = self.now.max(key.time);
+        self.process(ev);
+        Some(self.now)
     }
 
     /// Hand a client request to `node` at time `at_ms` (not earlier than now). The node
@@ -742,6 +940,10 @@ impl<N: Node> Simulation<N> {
         if from != to && self.cut[from * n + to] > 0 {
             self.stats.cut += 1;
             self.drop_msg(from, to, msg_id, DropReason::Partition);
+            return;
+        }
+        if self.holds > 0 && from != to && self.held[from * n + to] {
+            self.parked.push((from, to, msg_id, msg));
             return;
         }
         if !self.up[to] {

@@ -29,16 +29,23 @@ impl Link {
         Link { delay, loss: 0.0, duplicate: 0.0, fifo: false }
     }
 
-    /// Set the loss probability (in `[0, 1]`).
-    pub fn with_loss(mut self, loss: f64) -> Result<Link> {
-        self.loss = validate::probability("loss", loss)?;
-        Ok(self)
+    /// Set the loss probability (in `[0, 1]`; checked when the simulation is built).
+    pub fn with_loss(mut self, loss: f64) -> Link {
+        self.loss = loss;
+        self
     }
 
-    /// Set the duplication probability (in `[0, 1]`).
-    pub fn with_duplicate(mut self, duplicate: f64) -> Result<Link> {
-        self.duplicate = validate::probability("duplicate", duplicate)?;
-        Ok(self)
+    /// Set the duplication probability (in `[0, 1]`; checked when the simulation is built).
+    pub fn with_duplicate(mut self, duplicate: f64) -> Link {
+        self.duplicate = duplicate;
+        self
+    }
+
+    /// Check the parameters, naming the first bad one.
+    pub fn check(&self) -> Result<()> {
+        validate::probability("loss", self.loss)?;
+        validate::probability("duplicate", self.duplicate)?;
+        self.delay.check()
     }
 
     /// FIFO (`true`) or reordering (`false`) delivery.
@@ -90,9 +97,9 @@ impl fmt::Display for Link {
 /// use course_lib::dist::Dist;
 /// use course_lib::sim::{Link, Network};
 /// # fn main() -> course_lib::Result<()> {
-/// let lan = Network::new(Dist::exponential_mean(0.5)?).with_loss(0.01)?;
+/// let lan = Network::new(Dist::exponential_mean(0.5)?).with_loss(0.01);
 /// // the link from n0 to n2 crosses an ocean
-/// let net = lan.with_link(0, 2, Link::new(Dist::constant(75.0)?))?;
+/// let net = lan.with_link(0, 2, Link::new(Dist::constant(75.0)?));
 /// println!("{net}");
 /// # Ok(()) }
 /// ```
@@ -113,16 +120,24 @@ impl Network {
         Network { default: link, overrides: BTreeMap::new() }
     }
 
-    /// Set the loss probability of the default link.
-    pub fn with_loss(mut self, loss: f64) -> Result<Network> {
-        self.default = self.default.with_loss(loss)?;
-        Ok(self)
+    /// Set the loss probability of the default link (in `[0, 1]`; checked when the
+    /// simulation is built).
+    pub fn with_loss(mut self, loss: f64) -> Network {
+        self.default = self.default.with_loss(loss);
+        self
     }
 
-    /// Set the duplication probability of the default link.
-    pub fn with_duplicate(mut self, duplicate: f64) -> Result<Network> {
-        self.default = self.default.with_duplicate(duplicate)?;
-        Ok(self)
+    /// Set the duplication probability of the default link (in `[0, 1]`; checked when the
+    /// simulation is built).
+    pub fn with_duplicate(mut self, duplicate: f64) -> Network {
+        self.default = self.default.with_duplicate(duplicate);
+        self
+    }
+
+    /// Replace the delay distribution of the default link.
+    pub fn with_delay(mut self, delay: Dist) -> Network {
+        self.default = self.default.with_delay(delay);
+        self
     }
 
     /// Make the default link FIFO or not.
@@ -132,21 +147,16 @@ impl Network {
     }
 
     /// Override the directed link `from → to`. Node ids are checked against the cluster size
-    /// when the simulation is built; a self-link is rejected here.
-    pub fn with_link(mut self, from: usize, to: usize, link: Link) -> Result<Network> {
-        if from == to {
-            return Err(Error::invalid(
-                "link",
-                format!("n{from} → n{to} is a self-link: a node's messages to itself are local and never use the network"),
-            ));
-        }
+    /// when the simulation is built, and a self-link is rejected then (a node's messages to
+    /// itself are local and never use the network).
+    pub fn with_link(mut self, from: usize, to: usize, link: Link) -> Network {
         self.overrides.insert((from, to), link);
-        Ok(self)
+        self
     }
 
     /// Override both directions `a → b` and `b → a`.
-    pub fn with_link_both(self, a: usize, b: usize, link: Link) -> Result<Network> {
-        self.with_link(a, b, link.clone())?.with_link(b, a, link)
+    pub fn with_link_both(self, a: usize, b: usize, link: Link) -> Network {
+        self.with_link(a, b, link.clone()).with_link(b, a, link)
     }
 
     /// The default link.
@@ -159,9 +169,18 @@ impl Network {
         self.overrides.get(&(from, to)).unwrap_or(&self.default)
     }
 
-    /// Check every override names a node of a cluster of `n` nodes.
-    pub(crate) fn validate(&self, n: usize) -> Result<()> {
-        for &(a, b) in self.overrides.keys() {
+    /// Check every link's parameters, and that every override names a node of a cluster of
+    /// `n` nodes and is not a self-link.
+    pub fn validate(&self, n: usize) -> Result<()> {
+        self.default.check()?;
+        for (&(a, b), link) in &self.overrides {
+            if a == b {
+                return Err(Error::invalid(
+                    "link",
+                    format!("n{a} → n{b} is a self-link: a node's messages to itself are local and never use the network"),
+                ));
+            }
+            link.check().map_err(|e| Error::invalid(format!("link n{a} → n{b}"), e.to_string()))?;
             for x in [a, b] {
                 if x >= n {
                     return Err(Error::UnknownNode {
