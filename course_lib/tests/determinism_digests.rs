@@ -89,7 +89,7 @@ const PINS: &[Pin] = &[
     (
         "paxos::flp",
         paxos_flp_text,
-        "20eb3ced189e8437a4e8874dcac9a23e709f7899d872f6cad3598f7e2cabdb61",
+        "9a0e8c7dab382862432a5708f97b543fb74e557756444fbdf8c9c0f4f9189bd5",
     ),
     (
         "paxos::multi",

@@ -7,8 +7,8 @@
 //! theorem is about *all* protocols and allows the schedule one crash; this module shows the
 //! phenomenon for one protocol, Paxos, where no crash is even needed.
 //!
-//! Here the network and the clocks are replaced by a **scheduler** that, at every step,
-//! picks the next event: the delivery of one in-flight message, or the firing of one
+//! Here the network's timing is replaced by a **scheduler** ([`crate::sim::Scheduler`], over
+//! the ordinary engine) that, at every step, picks the next event: the delivery of one in-flight message, or the firing of one
 //! proposer's pending timer (in an asynchronous system a timeout may fire at any moment: it
 //! cannot tell a slow acceptor from a dead one). The nodes are the same [`PaxosNode`]s the
 //! simulator runs, with the same handlers.
@@ -30,23 +30,26 @@
 //! schedule improbable; Ben-Or 1983 randomizes the protocol itself). What it does not show:
 //! FLP's proof itself (bivalent configurations), or that *every* protocol fails this way.
 
-use std::collections::{HashMap, VecDeque};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 use super::{Ballot, Msg, PaxosConfig, PaxosNode, PaxosRun, Timer, Violation};
+use crate::dist::Dist;
 use crate::error::{validate, Result};
 use crate::rng::SimRng;
-use crate::sim::{Ctx, Effect, Node, NodeId, SimStats, Time};
+use crate::sim::{Experiment, Network, PendingKind, SchedView, Scheduler as SimScheduler};
 
 /// Who picks the next event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Scheduler {
     /// Holds back every message that would decide; fires timers to pre-empt.
     Adversary,
-    /// Uniformly random among pending messages and timers (seeded).
+    /// Uniformly random among pending messages and live timers (seeded).
     Random,
 }
 
-/// What a scheduled run did. One step = one event; the nodes see step `k` as time `k` ms.
+/// What a scheduled run did. One step = one event.
 #[derive(Clone, Debug)]
 pub struct ScheduledRun {
     /// Steps taken.
@@ -77,112 +80,138 @@ impl ScheduledRun {
     }
 }
 
-struct Driver {
-    nodes: Vec<PaxosNode>,
-    rngs: Vec<SimRng>,
-    next_timer: u64,
-    /// (from, to, msg, step sent)
-    flight: VecDeque<(usize, usize, Msg, usize)>,
-    /// Each proposer's latest timer (a newer one supersedes older ones).
-    timers: Vec<Option<Timer>>,
-    step: usize,
-    delivered: usize,
-    timers_fired: usize,
+/// What the scheduler saw, step by step (it is the only observer that sees every step).
+#[derive(Default)]
+struct Log {
+    /// The step at which each message was first pending (= the step that sent it).
+    sent_at: HashMap<u64, usize>,
     max_wait: usize,
-    majority: usize,
-    /// Per ballot, the acceptors that accepted in it (kept incrementally).
-    votes: HashMap<Ballot, (u64, Vec<usize>)>,
-    decided: Option<u64>,
+    decided: Option<(usize, u64)>,
+    series: Vec<(f64, f64)>,
 }
 
-impl Driver {
-    fn call(&mut self, i: usize, f: impl FnOnce(&mut PaxosNode, &mut Ctx<PaxosNode>)) {
-        let mut effects = Vec::new();
-        {
-            let mut ctx = Ctx {
-                id: NodeId(i),
-                now: Time::from_ms(self.step as f64),
-                cluster_size: self.nodes.len(),
-                rng: &mut self.rngs[i],
-                effects: &mut effects,
-                next_timer: &mut self.next_timer,
-            };
-            f(&mut self.nodes[i], &mut ctx);
-        }
-        for e in effects {
-            match e {
-                Effect::Send { to, msg } => self.flight.push_back((i, to.0, msg, self.step)),
-                Effect::SetTimer { timer, .. } => self.timers[i] = Some(timer),
-                _ => {}
-            }
-        }
-    }
+/// The FLP schedulers over the ordinary engine: [`Scheduler::Adversary`] or
+/// [`Scheduler::Random`], recording what they see into a shared [`Log`].
+struct Flp {
+    kind: Scheduler,
+    majority: usize,
+    every: usize,
+    log: Rc<RefCell<Log>>,
+}
 
-    /// Would delivering this message make its ballot accepted by a majority?
-    fn decides(&self, to: usize, msg: &Msg) -> bool {
-        let Msg::Accept { ballot, value } = msg else { return false };
-        let PaxosNode::Acceptor(a) = &self.nodes[to] else { return false };
-        let mut state = a.state;
-        if !(a.rules.accept)(&mut state, *ballot, *value) {
-            return false;
-        }
-        let already = self.votes.get(ballot).map_or(0, |(_, who)| who.len());
-        already + 1 >= self.majority
-    }
-
-    fn deliver(&mut self, k: usize) {
-        let (from, to, msg, sent) = self.flight.remove(k).expect("index in range");
-        self.max_wait = self.max_wait.max(self.step - sent);
-        self.delivered += 1;
-        let before = self.accepts(to);
-        self.call(to, |n, ctx| n.on_message(ctx, NodeId(from), msg));
-        if self.accepts(to) > before {
-            if let PaxosNode::Acceptor(a) = &self.nodes[to] {
-                let &(_, b, v) = a.accepted_log.last().expect("it just accepted");
-                let entry = self.votes.entry(b).or_insert((v, Vec::new()));
-                if !entry.1.contains(&to) {
-                    entry.1.push(to);
-                    if entry.1.len() >= self.majority && self.decided.is_none() {
-                        self.decided = Some(v);
-                    }
+/// Per ballot, the value and the acceptors that accepted in it.
+fn votes(nodes: &[PaxosNode]) -> HashMap<Ballot, (u64, Vec<usize>)> {
+    let mut votes: HashMap<Ballot, (u64, Vec<usize>)> = HashMap::new();
+    for (i, node) in nodes.iter().enumerate() {
+        if let PaxosNode::Acceptor(a) = node {
+            for &(_, b, v) in &a.accepted_log {
+                let entry = votes.entry(b).or_insert((v, Vec::new()));
+                if !entry.1.contains(&i) {
+                    entry.1.push(i);
                 }
             }
         }
     }
+    votes
+}
 
-    fn accepts(&self, i: usize) -> usize {
-        match &self.nodes[i] {
-            PaxosNode::Acceptor(a) => a.accepted_log.len(),
+fn ballots(nodes: &[PaxosNode]) -> usize {
+    nodes
+        .iter()
+        .map(|n| match n {
+            PaxosNode::Proposer(p) => p.ballots_started(),
             _ => 0,
+        })
+        .sum()
+}
+
+/// A proposer's retry timer that would start a new ballot (its current attempt, undecided).
+fn live_timer(nodes: &[PaxosNode], node: usize, timer: &Timer) -> bool {
+    let Timer::Retry { attempt } = *timer;
+    matches!(&nodes[node], PaxosNode::Proposer(p) if p.attempt == attempt)
+        && nodes[node].decided().is_none()
+}
+
+impl Flp {
+    /// Would delivering `msg` to `to` make its ballot accepted by a majority?
+    fn decides(&self, nodes: &[PaxosNode], votes: &HashMap<Ballot, (u64, Vec<usize>)>, to: usize, msg: &Msg) -> bool {
+        let Msg::Accept { ballot, value } = msg else { return false };
+        let PaxosNode::Acceptor(a) = &nodes[to] else { return false };
+        let mut state = a.state;
+        if !(a.rules.accept)(&mut state, *ballot, *value) {
+            return false;
         }
+        let already = votes.get(ballot).map_or(0, |(_, who)| who.len());
+        already + 1 >= self.majority
     }
+}
 
-    fn fire(&mut self, i: usize) {
-        if let Some(t) = self.timers[i].take() {
-            self.timers_fired += 1;
-            self.call(i, |n, ctx| n.on_timer(ctx, t));
+impl SimScheduler<PaxosNode> for Flp {
+    fn next(&mut self, view: &SchedView<'_, PaxosNode>, rng: &mut SimRng) -> Option<usize> {
+        let step = view.step as usize;
+        let votes = votes(view.nodes);
+        let mut log = self.log.borrow_mut();
+        if log.decided.is_none() {
+            if let Some((v, _)) = votes.values().find(|(_, who)| who.len() >= self.majority) {
+                log.decided = Some((step, *v));
+            }
         }
-    }
-
-    fn ballots(&self) -> usize {
-        self.nodes
-            .iter()
-            .map(|n| match n {
-                PaxosNode::Proposer(p) => p.ballots_started(),
-                _ => 0,
-            })
-            .sum()
-    }
-
-    fn live_timers(&self) -> Vec<usize> {
-        (0..self.nodes.len())
-            .filter(|&i| self.timers[i].is_some() && self.nodes[i].decided().is_none())
-            .collect()
+        if step > 0 && step % self.every == 0 {
+            log.series.push((step as f64, ballots(view.nodes) as f64));
+        }
+        let mut messages = Vec::new();
+        let mut timers = Vec::new();
+        for (k, p) in view.pending.iter().enumerate() {
+            match &p.kind {
+                PendingKind::Message { msg_id, .. } => {
+                    log.sent_at.entry(*msg_id).or_insert(step);
+                    messages.push(k);
+                }
+                PendingKind::Timer { node, timer } if live_timer(view.nodes, node.0, timer) => {
+                    timers.push(k)
+                }
+                _ => {}
+            }
+        }
+        let choice = match self.kind {
+            Scheduler::Adversary => {
+                let safe = messages.iter().copied().find(|&k| match &view.pending[k].kind {
+                    PendingKind::Message { to, msg, .. } => !self.decides(view.nodes, &votes, to.0, msg),
+                    _ => false,
+                });
+                // else pre-empt: the lowest-numbered proposer's timer starts a higher ballot
+                let timer = timers.iter().copied().min_by_key(|&k| match &view.pending[k].kind {
+                    PendingKind::Timer { node, .. } => node.0,
+                    _ => usize::MAX,
+                });
+                safe.or(timer).or(messages.first().copied())?
+            }
+            Scheduler::Random => {
+                let total = messages.len() + timers.len();
+                if total == 0 {
+                    return None;
+                }
+                let k = rng.below(total as u64) as usize;
+                if k < messages.len() {
+                    messages[k]
+                } else {
+                    timers[k - messages.len()]
+                }
+            }
+        };
+        if let PendingKind::Message { msg_id, .. } = &view.pending[choice].kind {
+            let sent = log.sent_at.remove(msg_id).unwrap_or(step);
+            log.max_wait = log.max_wait.max(step + 1 - sent);
+        }
+        Some(choice)
     }
 }
 
 /// Run `config`'s cluster (its roles, strategy, bugs and rules; its network, faults and
-/// horizon are replaced by the scheduler) for `steps` events chosen by `scheduler`.
+/// horizon are replaced by the scheduler) for `steps` events chosen by `scheduler`, on the
+/// ordinary engine: the same nodes and handlers as every other run, only the order of events
+/// is the scheduler's. Virtual time never runs backwards: a message held back is delivered
+/// late, as if it had been slow; the nodes' clocks are the engine's.
 pub fn scheduled_run(
     config: &PaxosConfig,
     scheduler: Scheduler,
@@ -191,82 +220,42 @@ pub fn scheduled_run(
 ) -> Result<ScheduledRun> {
     validate::at_least("steps", steps, 1)?;
     let nodes = PaxosNode::cluster(config.validated_rules()?, &config.proposed_values());
-    let n = nodes.len();
     let (_, acceptors, _) = config.roles();
-    let mut d = Driver {
-        rngs: (0..n as u64).map(|i| SimRng::stream(seed, (1 << 32) + i)).collect(),
-        nodes,
-        next_timer: 0,
-        flight: VecDeque::new(),
-        timers: vec![None; n],
-        step: 0,
-        delivered: 0,
-        timers_fired: 0,
-        max_wait: 0,
-        majority: acceptors / 2 + 1,
-        votes: HashMap::new(),
-        decided: None,
-    };
-    let mut pick_rng = SimRng::stream(seed, 11);
-    for i in 0..n {
-        d.call(i, |node, ctx| node.on_start(ctx));
-    }
-    let mut decided = None;
-    let mut series = Vec::with_capacity(101);
+    let log = Rc::new(RefCell::new(Log::default()));
     let every = (steps / 100).max(1);
-    while d.step < steps {
-        d.step += 1;
-        let timers = d.live_timers();
-        match scheduler {
-            Scheduler::Adversary => {
-                let safe = (0..d.flight.len()).find(|&k| {
-                    let (_, to, msg, _) = &d.flight[k];
-                    !d.decides(*to, msg)
-                });
-                match (safe, timers.first()) {
-                    (Some(k), _) => d.deliver(k),
-                    (None, Some(&i)) => d.fire(i),
-                    (None, None) if !d.flight.is_empty() => d.deliver(0),
-                    _ => break,
-                }
-            }
-            Scheduler::Random => {
-                let total = d.flight.len() + timers.len();
-                if total == 0 {
-                    break;
-                }
-                let k = pick_rng.below(total as u64) as usize;
-                if k < d.flight.len() {
-                    d.deliver(k);
-                } else {
-                    d.fire(timers[k - d.flight.len()]);
-                }
-            }
-        }
-        if decided.is_none() {
-            if let Some(v) = d.decided {
-                decided = Some((d.step, v));
-            }
-        }
-        if d.step % every == 0 {
-            series.push((d.step as f64, d.ballots() as f64));
+    let flp = {
+        let log = log.clone();
+        let majority = acceptors / 2 + 1;
+        move || Flp { kind: scheduler, majority, every, log: log.clone() }
+    };
+    let report = Experiment::new(nodes)
+        .network(Network::new(Dist::Constant { value: 1.0 }))
+        .horizon_ms(1e9)
+        .max_steps(steps as u64)
+        .scheduler(flp)
+        .run(seed)?;
+    let sim = report.sim();
+    let taken = sim.stats().events as usize;
+    let mut log = log.borrow_mut();
+    // the scheduler sees the state before each step; the state after the last is read here
+    let votes = votes(sim.nodes());
+    if log.decided.is_none() {
+        if let Some((v, _)) = votes.values().find(|(_, who)| who.len() > acceptors / 2) {
+            log.decided = Some((taken, *v));
         }
     }
-    let outcome = outcome(&d, seed);
+    if taken % every == 0 && log.series.last().map_or(true, |&(s, _)| s as usize != taken) {
+        log.series.push((taken as f64, ballots(sim.nodes()) as f64));
+    }
     Ok(ScheduledRun {
-        steps: d.step,
-        decided,
-        ballots: d.ballots(),
-        ballots_series: series,
-        delivered: d.delivered,
-        timers_fired: d.timers_fired,
-        max_wait_steps: d.max_wait,
-        in_flight: d.flight.len(),
-        outcome,
+        steps: taken,
+        decided: log.decided,
+        ballots: ballots(sim.nodes()),
+        ballots_series: std::mem::take(&mut log.series),
+        delivered: sim.stats().delivered as usize,
+        timers_fired: sim.stats().timers_fired as usize,
+        max_wait_steps: log.max_wait,
+        in_flight: sim.messages_in_flight(),
+        outcome: PaxosRun::from_simulation(sim),
     })
-}
-
-fn outcome(d: &Driver, seed: u64) -> PaxosRun {
-    let stats = SimStats { delivered: d.delivered as u64, ..SimStats::default() };
-    PaxosRun::from_nodes(&d.nodes, seed, stats, d.step as f64)
 }

@@ -253,7 +253,8 @@ pub struct Proposer {
     max_round: u64,
     /// Volatile.
     phase: Phase,
-    attempt: u64,
+    /// Volatile: the number of the proposer's current attempt (its retry timer names it).
+    pub(crate) attempt: u64,
     failures: u32,
     decided: Option<Value>,
     /// Ghost (observer's record, survives crashes): times at which it started a ballot.

@@ -31,6 +31,7 @@
 //! ```
 //! use course_lib::prelude::*;
 //! use course_lib::sim::demo::PingPong;
+//! use course_lib::sim::{Experiment, Sweep};
 //!
 //! # fn main() -> course_lib::Result<()> {
 //! let exp = Experiment::new(PingPong::pair(10))
@@ -344,7 +345,7 @@ impl<N: Node + Clone + 'static> Experiment<N> {
                 let next = sim.next_event_time();
                 if let Some(t) = c.next_wakeup().filter(|&t| t <= horizon) {
                     // the clients act first when their time comes before (or with) the next event
-                    if next.is_none_or(|n| t <= n) {
+                    if next.map_or(true, |n| t <= n) {
                         sim.advance_clock(t);
                         c.wake(&mut sim)?;
                         continue;

@@ -49,6 +49,107 @@
 //! # Ok(()) }
 //! ```
 //!
+//! ## Experiments: the harness every protocol module runs on
+//! Stepping a [`Simulation`] by hand is fine for a first look. An *experiment* is more: the
+//! nodes, the network, the faults, the invariants that must hold after every event, the
+//! clients whose operations become a [`crate::consistency::History`], and what to report.
+//! [`Experiment`] holds all of that as one value; [`Experiment::run`] runs it for a seed and
+//! [`Experiment::sweep`] over many, replaying the first failing seed with its trace. Every
+//! random choice comes from a named [`Stream`] of the seed; a [`Scheduler`] can take over the
+//! order of events (the asynchronous model), and [`Simulation::hold`] keeps a link's messages
+//! in the network until a lesson releases them.
+//!
+//! ## Writing a protocol module on the harness
+//! A protocol module is **nodes + a network value + faults + invariants + clients + a report**,
+//! and nothing else: no run loop, no client driver, no history recorder, no violation type
+//! and no stream number of its own (the harness has one of each). Views (tables, figures,
+//! sequence diagrams) are built from the plain report in the plot layer, never in the module.
+//! The skeleton, which the next modules copy (it is compiled and run as a test):
+//!
+//! ```
+//! use course_lib::consistency::check_cas_register;
+//! use course_lib::prelude::*;
+//! use course_lib::sim::{Bugs, Experiment, KvRequest, KvResponse, Sweep, Target, Workload};
+//!
+//! /// 1. Planted bugs: an enum; `Bugs::default()` is the correct protocol.
+//! #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+//! pub enum Bug { ReadOwnCopy }
+//!
+//! /// 2. The configuration: public fields, setters that never fail, checked in `experiment`.
+//! #[derive(Clone, Debug)]
+//! pub struct Config { pub replicas: usize, pub network: Network, pub bugs: Bugs<Bug> }
+//!
+//! /// 3. The node: a state machine ([`Node`]). Nodes that serve clients speak KvRequest/KvResponse.
+//! #[derive(Clone, Debug)]
+//! pub struct Replica { value: Option<i64>, bugs: Bugs<Bug> }
+//! impl Node for Replica {
+//!     type Msg = i64; type Timer = (); type Request = KvRequest; type Response = KvResponse;
+//!     fn on_message(&mut self, _: &mut Ctx<Self>, _: NodeId, v: i64) { self.value = Some(v); }
+//!     fn on_request(&mut self, ctx: &mut Ctx<Self>, id: RequestId, req: KvRequest) {
+//!         let primary = ctx.id() == NodeId(0);
+//!         let answer = match req {
+//!             KvRequest::Put { value, .. } if primary => {
+//!                 self.value = Some(value);
+//!                 ctx.broadcast(value); // asynchronous copies to the backups
+//!                 KvResponse::Written
+//!             }
+//!             KvRequest::Get { .. } if primary || self.bugs.has(Bug::ReadOwnCopy) => {
+//!                 KvResponse::Value(self.value)
+//!             }
+//!             _ => KvResponse::NotLeader(Some(NodeId(0))),
+//!         };
+//!         ctx.respond(id, answer);
+//!     }
+//!     fn restarted(&self) -> Self { self.clone() } // durable: everything
+//! }
+//!
+//! /// 4. The experiment: nodes + network + faults + invariants + clients + checks.
+//! pub fn experiment(cfg: &Config, workload: Workload) -> Result<Experiment<Replica>> {
+//!     course_lib::error::validate::at_least("replicas", cfg.replicas, 1)?;
+//!     let nodes = vec![Replica { value: None, bugs: cfg.bugs.clone() }; cfg.replicas];
+//!     Ok(Experiment::new(nodes).network(cfg.network.clone()).horizon_ms(2_000.0)
+//!         .clients(workload)
+//!         .check_history("linearizable", |h| match check_cas_register(h).is_linearizable() {
+//!             true => Ok(()),
+//!             false => Err("no linearization exists".into()),
+//!         }))
+//! }
+//!
+//! /// 5. The report: plain numbers a notebook prints, plots or asserts.
+//! pub struct Outcome { pub operations: usize, pub linearizable: bool }
+//! pub fn run(cfg: &Config, workload: Workload, seed: u64) -> Result<Outcome> {
+//!     let report = experiment(cfg, workload)?.run(seed)?;
+//!     let operations = report.history().map_or(0, |h| h.len());
+//!     Ok(Outcome { operations, linearizable: report.passed() })
+//! }
+//!
+//! # fn main() -> course_lib::Result<()> {
+//! // 6. Tests: the correct protocol passes every seed; the planted bug is caught.
+//! let net = Network::new(Dist::uniform(1.0, 5.0)?);
+//! let cfg = Config { replicas: 3, network: net, bugs: Bugs::none() };
+//! let wl = Workload::new(3, 20).target(Target::Random);
+//! assert_eq!(run(&cfg, wl.clone(), 1)?.operations, 60);
+//! assert!(experiment(&cfg, wl.clone())?.sweep(0..20, Sweep::StopAtFirst)?.passed());
+//! let buggy = Config { bugs: Bugs::one(Bug::ReadOwnCopy), ..cfg };
+//! let found = experiment(&buggy, wl)?.sweep(0..20, Sweep::StopAtFirst)?;
+//! assert!(!found.passed(), "the checker catches the planted bug");
+//! println!("{found}"); // names the seed; found.replay() has the traced run
+//! # Ok(()) }
+//! ```
+//!
+//! The rules behind the skeleton:
+//! * **Randomness** only from the node's [`Ctx::rng`], the network, the clients and the
+//!   faults stream ([`Experiment::faults_from`]); a module never calls `SimRng::stream` with
+//!   a number of its own ([`Stream`] names every stream).
+//! * **Errors**: setters store, `experiment`/`run` validate, with [`crate::Error`] values that
+//!   name the parameter and say what is allowed.
+//! * **Invariants** are checked after every event ([`Experiment::invariant`]), liveness at the
+//!   end ([`Experiment::property`]), client histories by the checkers of
+//!   [`crate::consistency`] ([`Experiment::check_history`]); all fail as one [`Violation`].
+//! * **Tests** per module: unit tests of the node, a sweep over many seeds that must pass,
+//!   each planted bug caught by a sweep, published numbers reproduced within the source's
+//!   tolerance, and a pinned digest in `tests/determinism_digests.rs`.
+//!
 //! ## Reading
 //! * M. Kleppmann, *Designing Data-Intensive Applications*, ch. 8 "The Trouble with
 //!   Distributed Systems" (2017).
@@ -788,6 +889,12 @@ impl<N: Node> Simulation<N> {
     /// Number of events waiting in the queue.
     pub fn pending_events(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Messages in flight (sent, not yet delivered or dropped; held ones included).
+    pub fn messages_in_flight(&self) -> usize {
+        let queued = self.queue.slab.iter().filter(|e| matches!(e, Some(Ev::Deliver { .. }))).count();
+        queued + self.parked.len()
     }
 
     // ---- internals -----------------------------------------------------------------------
