@@ -372,3 +372,19 @@ fn a_kv_request_and_response_speak_for_every_store() {
     assert_eq!(Bugs::one(KvBug::BackupReads).to_string(), "BackupReads");
     assert_eq!(Bugs::<KvBug>::none().to_string(), "no bugs");
 }
+
+#[test]
+fn the_simulator_does_not_depend_on_the_plot_layer() {
+    // views of runs (sequence diagrams, timelines) live in `plot`, built from plain results
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/sim");
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for bad in ["crate::plot", "plot::"] {
+            assert!(!text.contains(bad), "{} mentions {bad}", path.display());
+        }
+        files += 1;
+    }
+    assert!(files >= 10, "read {files} files of src/sim");
+}

@@ -70,6 +70,7 @@ mod heatmap;
 mod histogram;
 mod line;
 mod sequence;
+mod trace_view;
 mod style;
 #[cfg(test)]
 mod tests;

@@ -863,21 +863,9 @@ impl<N: Node> Simulation<N> {
         &self.faults
     }
 
-    /// A message sequence diagram of this run between `from_ms` and `to_ms` (see
-    /// [`Trace::sequence_diagram`]); needs `.trace(true)` when building.
-    pub fn sequence_diagram(
-        &self,
-        title: &str,
-        from_ms: f64,
-        to_ms: f64,
-    ) -> Result<crate::plot::SequenceDiagram> {
-        if !self.tracing {
-            return Err(Error::invalid(
-                "sequence diagram",
-                "this simulation was built without a trace: add .trace(true) to the builder",
-            ));
-        }
-        self.trace.sequence_diagram(title, self.nodes.len(), from_ms, to_ms, true)
+    /// Was this simulation built with `.trace(true)`?
+    pub fn traced(&self) -> bool {
+        self.tracing
     }
 
     /// Time of the next event in the queue, if any (for drivers that step the simulation
