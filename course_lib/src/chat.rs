@@ -22,7 +22,7 @@
 //!
 //! ```
 //! use course_lib::chat::{run_chat, ChatConfig, ChatSlo};
-//! let report = run_chat(&ChatConfig::new(4)?.with_duration_ms(10_000.0)?)?;
+//! let report = run_chat(&ChatConfig::new(4)?.with_duration_ms(10_000.0)?, 1)?;
 //! assert!(report.availability() > 0.99);
 //! println!("{}", report.check(&ChatSlo::default()));
 //! # Ok::<(), course_lib::Error>(())
@@ -40,7 +40,7 @@ use std::time::Duration;
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
 use crate::reliability::tail_summary;
-use crate::sim::{Ctx, FaultSchedule, Network, Node, NodeId, SimBuilder};
+use crate::sim::{Ctx, Experiment, FaultSchedule, Network, Node, NodeId};
 use crate::slo::SliSeries;
 use crate::table::{fmt_sig, Table};
 
@@ -234,7 +234,8 @@ impl Node for ChatNode {
     }
 }
 
-/// A chat experiment: users, their behaviour, the network, the faults, the seed.
+/// A chat experiment: users, their behaviour, the network, the faults (the seed is an
+/// argument of [`run_chat`], as for every experiment).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChatConfig {
     /// Number of clients (users), at least 2.
@@ -251,14 +252,12 @@ pub struct ChatConfig {
     pub network: Network,
     /// Injected faults (node 0 is the server).
     pub faults: FaultSchedule,
-    /// The seed.
-    pub seed: u64,
 }
 
 impl ChatConfig {
     /// `clients` users posting once a second each for 60 s, over a network with log-normal
     /// delays (median 5 ms, p99 40 ms) and 0.5 % loss, a 200 ms acknowledgement timeout and
-    /// three attempts; no faults; seed 1.
+    /// three attempts; no faults.
     pub fn new(clients: usize) -> Result<ChatConfig> {
         validate::at_least("clients", clients, 2)?;
         Ok(ChatConfig {
@@ -269,7 +268,6 @@ impl ChatConfig {
             max_attempts: 3,
             network: Network::new(Dist::lognormal_from_median_p99(5.0, 40.0)?).with_loss(0.005),
             faults: FaultSchedule::new(),
-            seed: 1,
         })
     }
 
@@ -304,19 +302,13 @@ impl ChatConfig {
         self.faults = faults;
         self
     }
-
-    /// Sets the seed.
-    pub fn with_seed(mut self, seed: u64) -> ChatConfig {
-        self.seed = seed;
-        self
-    }
 }
 
-/// Runs the chat experiment and measures its SLIs.
+/// Runs the chat experiment with this seed and measures its SLIs.
 ///
 /// # Errors
 /// A fault naming a node that does not exist (the error says which).
-pub fn run_chat(cfg: &ChatConfig) -> Result<ChatReport> {
+pub fn run_chat(cfg: &ChatConfig, seed: u64) -> Result<ChatReport> {
     validate::at_least("clients", cfg.clients, 2)?;
     let params = ClientParams {
         posts_per_ms: cfg.posts_per_s / 1000.0,
@@ -325,11 +317,12 @@ pub fn run_chat(cfg: &ChatConfig) -> Result<ChatReport> {
         max_attempts: cfg.max_attempts,
     };
     let nodes = vec![ChatNode::new(params); cfg.clients + 1];
-    let mut sim = SimBuilder::new(cfg.seed)
+    let report = Experiment::new(nodes)
         .network(cfg.network.clone())
         .faults(cfg.faults.clone())
-        .build(nodes)?;
-    sim.run_until_ms(cfg.duration_ms + 5_000.0);
+        .horizon_ms(cfg.duration_ms + 5_000.0)
+        .run(seed)?;
+    let sim = report.sim();
     let clients = &sim.nodes()[1..];
     let mut posts: Vec<(usize, PostRecord)> = Vec::new();
     for (k, c) in clients.iter().enumerate() {
@@ -477,7 +470,7 @@ mod tests {
 
     #[test]
     fn a_healthy_run_meets_the_slo() {
-        let r = run_chat(&ChatConfig::new(6).unwrap()).unwrap();
+        let r = run_chat(&ChatConfig::new(6).unwrap(), 1).unwrap();
         assert!(r.posts() > 300, "{}", r.posts());
         assert!(r.meets(&ChatSlo::default()), "{}", r.check(&ChatSlo::default()));
     }
@@ -486,7 +479,7 @@ mod tests {
     fn a_server_crash_costs_availability_and_delivery() {
         let faults = FaultSchedule::new().crash(0, 20_000.0).restart(0, 30_000.0);
         let cfg = ChatConfig::new(6).unwrap().with_faults(faults);
-        let r = run_chat(&cfg).unwrap();
+        let r = run_chat(&cfg, 1).unwrap();
         // ten of sixty seconds down: about a sixth of posts lost
         assert!((0.78..0.9).contains(&r.availability()), "{}", r.availability());
         assert!(r.delivered_fraction() < 0.9);
@@ -495,7 +488,7 @@ mod tests {
         assert_eq!(s.len(), 60);
         assert_eq!(s.good()[25], 0);
         // same seed, same report
-        assert_eq!(r, run_chat(&cfg).unwrap());
+        assert_eq!(r, run_chat(&cfg, 1).unwrap());
     }
 
     #[test]
@@ -505,7 +498,7 @@ mod tests {
             ChatConfig::new(4).unwrap().with_network(lossy.clone()).with_retries(50.0, 1).unwrap();
         let thrice = ChatConfig::new(4).unwrap().with_network(lossy).with_retries(50.0, 3).unwrap();
         let (a1, a3) =
-            (run_chat(&once).unwrap().availability(), run_chat(&thrice).unwrap().availability());
+            (run_chat(&once, 1).unwrap().availability(), run_chat(&thrice, 1).unwrap().availability());
         // one attempt: the post and its ack both survive with 0.95² ≈ 0.90
         assert!((0.86..0.94).contains(&a1), "{a1}");
         assert!(a3 > 0.99, "{a3}");
@@ -515,7 +508,7 @@ mod tests {
     fn bad_config_is_an_error() {
         assert!(ChatConfig::new(1).unwrap_err().to_string().starts_with("clients = 1"));
         let cfg = ChatConfig::new(2).unwrap().with_faults(FaultSchedule::new().crash(9, 1.0));
-        assert!(run_chat(&cfg).is_err());
+        assert!(run_chat(&cfg, 1).is_err());
         assert!(ChatSlo::new(1.0, 100.0, 0.9).unwrap_err().to_string().starts_with("availability"));
     }
 }

@@ -45,7 +45,7 @@
 
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
-use crate::sim::{Ctx, FaultSchedule, Network, Node, NodeId, SimBuilder};
+use crate::sim::{Ctx, Experiment, FaultSchedule, Network, Node, NodeId};
 
 /// Configuration of one heartbeat failure-detector experiment.
 #[derive(Clone, Debug, PartialEq)]
@@ -227,11 +227,13 @@ pub fn run_detector(cfg: &DetectorConfig, seed: u64) -> Result<DetectorOutcome> 
     if let Some(at) = cfg.crash_at_ms {
         faults = faults.crash(1, at);
     }
-    let mut sim =
-        SimBuilder::new(seed).network(net).faults(faults).build(HeartbeatNode::pair(cfg))?;
     let horizon = cfg.interval_ms * cfg.probes as f64 + cfg.timeout_ms + 1.0;
-    sim.run_until_ms(horizon);
-    let monitor = sim.node(0)?;
+    let report = Experiment::new(HeartbeatNode::pair(cfg))
+        .network(net)
+        .faults(faults)
+        .horizon_ms(horizon)
+        .run(seed)?;
+    let monitor = report.sim().node(0)?;
     let crash = cfg.crash_at_ms.unwrap_or(f64::INFINITY);
     // A probe "to a live target" is one whose answer was due before the crash.
     let alive = |k: u64| monitor.sent_at[k as usize] + cfg.timeout_ms < crash;

@@ -663,9 +663,8 @@ fn chat_text() -> Out {
         .with_network(net)
         .with_faults(
             FaultSchedule::new().crash(0, 3_000.0).restart(0, 3_500.0).isolate(2, 5_000.0, 6_000.0),
-        )
-        .with_seed(3);
-    let r = run_chat(&cfg)?;
+        );
+    let r = run_chat(&cfg, 3)?;
     writeln!(
         t,
         "posts {} availability {:?} delivered {:?} p99 {:?}",
