@@ -100,7 +100,7 @@ const PINS: &[Pin] = &[
     (
         "consistency",
         consistency_text,
-        "df108abfb35385d5fd2f14129bef71dd54dc20c9fd5741f75730fb8d99ff5033",
+        "95e2996d74797fc6d6afc3856ec2fa8e7bdb7ccbb6fb80c1fa52100ef8c9b939",
     ),
     (
         "replication",
