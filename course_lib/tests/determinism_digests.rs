@@ -85,7 +85,7 @@ const PINS: &[Pin] = &[
     ("rng", rng_text, "228fc4bd81eed5487d5805a4b1de219957188cf9509b43e0d61ac405b4a90e71"),
     ("dist", dist_text, "a4b97f2e66fec77033369ecbf5fded3daaee3a8a67c15ecc6fc910ad04d43dda"),
     ("sim", sim_text, "515333b64bdc5e9fa48f4d862eec8ff1b9de5a2155fca3ad7f331e980f021d53"),
-    ("paxos", paxos_text, "17331ca6501db96b441eed5067ee4ae18c630ccafa026acedb4379bf1c40c9f4"),
+    ("paxos", paxos_text, "eaf6c2af938b29eac619158507542d7b9e3cdeae1fddcb1fd16331927d1fcd9f"),
     (
         "paxos::flp",
         paxos_flp_text,
@@ -100,7 +100,7 @@ const PINS: &[Pin] = &[
     (
         "consistency",
         consistency_text,
-        "df108abfb35385d5fd2f14129bef71dd54dc20c9fd5741f75730fb8d99ff5033",
+        "95e2996d74797fc6d6afc3856ec2fa8e7bdb7ccbb6fb80c1fa52100ef8c9b939",
     ),
     (
         "replication",

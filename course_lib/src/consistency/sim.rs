@@ -12,6 +12,37 @@
 //!   replica off; how many operations succeed, and how many reads are stale?
 //! * [`random_register_history`] makes linearizable-by-construction histories (optionally with
 //!   one corrupted read) quickly, for tests and benchmarks of the checker.
+//!
+//! ## Which write wins
+//! Replicas keep the value with the largest timestamp [`Ts`] = (counter, coordinator node).
+//! ABD's coordinator reads the largest counter from a majority and adds one (a Lamport clock),
+//! so a write invoked after another completed always gets a larger timestamp. The Dynamo-style
+//! store skips that round trip — one round trip per write is the point of partial quorums — and
+//! its coordinator stamps a write, when the write reaches it, with its own clock:
+//! last-writer-wins, as in Cassandra. The simulated clocks are perfect (every node reads
+//! simulated time), so this order too respects real time: a write that starts after another
+//! one finished wins. With R + W > N and no failures a read therefore never returns a value
+//! older than the latest write completed before it began — no [`stale_reads`] — yet the store
+//! is still not linearizable: without write-back, a read that caught a write on its way can be
+//! followed by a read that misses it (a new–old inversion). Turn on `write_back` and the perfect
+//! clocks stand in for ABD's timestamp query. With R + W ≤ N reads miss completed writes
+//! outright. Real clocks drift (notebook 05): with skewed clocks, last-writer-wins silently
+//! drops a write that started later from a replica whose clock lags, which is one reason ABD
+//! asks a quorum instead.
+//!
+//! The written value is not the timestamp; it only makes the history's writes distinct, as
+//! Jepsen's checkers require. [`run_register`] numbers a write when it is invoked, not when its
+//! client starts thinking about it (a client that thinks longer invokes later), so the values
+//! increase in invocation order and agree with the replicas' timestamps — the version order
+//! [`check_session`](super::check_session) assumes — except, possibly, between writes invoked
+//! in the same nanosecond, which are concurrent anyway.
+//!
+//! ## Latency
+//! A client's request goes straight to its coordinator, a replica (the client-to-coordinator
+//! hop is not modelled), and the coordinator's messages to itself arrive at once. Latencies in
+//! [`RegisterRun`] are therefore the time the coordinator waits for the *other* replicas: with
+//! R = W = 1 the coordinator's own copy answers and every operation takes 0 ms, by design —
+//! that is the speed partial quorums buy, and the price is the stale reads.
 
 use std::collections::HashMap;
 
@@ -20,10 +51,14 @@ use super::models::stale_reads;
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
 use crate::rng::SimRng;
-use crate::sim::{Ctx, FaultSchedule, Network, Node, NodeId, RequestId, SimBuilder};
+use crate::sim::{Ctx, FaultSchedule, Network, Node, NodeId, RequestId, SimBuilder, Time};
 
 /// A timestamp: (counter, writer node). Ordered lexicographically; larger is newer.
 pub type Ts = (u64, usize);
+
+/// Low-order bits of a last-writer-wins counter that number the writes stamped within one
+/// nanosecond of the coordinator's clock (see [`RegisterConfig::query_before_write`]).
+const LWW_SUBTICK_BITS: u32 = 10;
 
 /// How the replicas of the register behave.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,9 +70,11 @@ pub struct RegisterConfig {
     /// Acknowledgements a write waits for.
     pub w: usize,
     /// Before a write, ask R replicas for their timestamps and pick a larger one (ABD phase 1).
-    /// Without it the write is timestamped by its value, as a last-writer-wins store
-    /// timestamps writes by the client's clock ([`run_register`] writes increasing values in
-    /// issue order, so the value plays a perfectly synchronised clock).
+    /// Without it the coordinator stamps the write with its clock when the write reaches it
+    /// (last-writer-wins; the simulated clocks are perfectly synchronised, so a write invoked
+    /// later gets a larger timestamp — see the module docs). The counter is the clock in
+    /// nanoseconds times 1024, the low bits numbering writes the replica stamps within one
+    /// nanosecond; the node id breaks ties between replicas.
     pub query_before_write: bool,
     /// Before a read returns, write what it read back to W replicas (ABD's write-back).
     pub write_back: bool,
@@ -63,8 +100,9 @@ impl RegisterConfig {
     }
 
     /// Dynamo-style partial quorums: wait for `r` replies to a read and `w` acks to a write,
-    /// last-writer-wins by the written value (a client timestamp), no write-back.
-    /// `1 <= r, w <= n`.
+    /// last-writer-wins by the coordinator's clock at invocation, no write-back.
+    /// `1 <= r, w <= n`. With `r + w > n` and no failures reads are never stale, but the store
+    /// is not linearizable (no write-back); with `r + w <= n` reads can be stale.
     pub fn partial(n: usize, r: usize, w: usize) -> Result<Self> {
         let cfg = RegisterConfig {
             n,
@@ -200,6 +238,18 @@ impl RegisterNode {
         (self.value, self.ts)
     }
 
+    /// The last-writer-wins counter for a write that reaches this coordinator at `now`: the
+    /// coordinator's clock in nanoseconds, shifted left by [`LWW_SUBTICK_BITS`] so that the
+    /// low bits can number writes stamped within one nanosecond (saturating after ~200 days), and never below one more than
+    /// the largest counter this replica has seen (so a replica never issues a counter twice).
+    /// The simulated clocks are perfectly synchronised, so a write invoked after another one
+    /// completed gets a larger counter.
+    fn lww_stamp(&mut self, now: Time) -> u64 {
+        let c = now.as_nanos().saturating_mul(1 << LWW_SUBTICK_BITS).max(self.clock + 1);
+        self.clock = c;
+        c
+    }
+
     fn all(ctx: &mut Ctx<Self>, msg: RegMsg) {
         for to in 0..ctx.cluster_size() {
             ctx.send(NodeId(to), msg.clone());
@@ -244,8 +294,8 @@ impl Node for RegisterNode {
             op,
             Pending { req: id, write, phase: Phase::Query, best: ((0, 0), None), replies: 0 },
         );
-        if let (Some(v), false) = (write, self.cfg.query_before_write) {
-            let ts = (v.max(0) as u64, ctx.id().0);
+        if let (Some(_), false) = (write, self.cfg.query_before_write) {
+            let ts = (self.lww_stamp(ctx.now()), ctx.id().0);
             self.store_phase(ctx, op, ts, write);
         } else {
             Self::all(ctx, RegMsg::Query { op });
@@ -353,9 +403,10 @@ pub struct RegisterRun {
     /// The clients' history (times in ns of simulated time, one process per client
     /// incarnation; a client whose request timed out continues as a new process).
     pub history: History,
-    /// Latency (ms) of every read that completed ok.
+    /// Latency (ms) of every read that completed ok: invocation to answer at the coordinator
+    /// (0 when R = 1: the coordinator's own copy answers at once; see the module docs).
     pub read_latency_ms: Vec<f64>,
-    /// Latency (ms) of every write that completed ok.
+    /// Latency (ms) of every write that completed ok (0 when W = 1, as for reads).
     pub write_latency_ms: Vec<f64>,
     /// Requests that timed out (recorded as `info`).
     pub timeouts: usize,
@@ -389,63 +440,83 @@ pub fn run_register(
         SimBuilder::new(seed).network(network).faults(faults).build(RegisterNode::cluster(cfg)?)?;
     let mut rng = SimRng::stream(seed, 0xC11E);
     let n_clients = workload.clients;
-    // per client: ops left, current process id, in-flight (request id, op)
+    // An operation a client has chosen (when its think time began) but not yet invoked.
+    struct Planned {
+        at: f64,
+        client: usize,
+        write: bool,
+        replica: usize,
+        process: u64,
+    }
+    // Kind and replica are drawn when the client starts thinking; the written value is taken
+    // only when the operation is invoked, so values increase in invocation order (the order
+    // in which the coordinators' clocks stamp them).
+    let plan = |rng: &mut SimRng, client: usize, at: f64, process: u64| {
+        let write = !rng.bernoulli(workload.read_fraction);
+        // on the simulator's nanosecond grid, so that the completion cannot sort before it
+        let at = Time::from_ms(at).as_ms();
+        let replica =
+            if workload.sticky { client % cfg.n } else { rng.below(cfg.n as u64) as usize };
+        Planned { at, client, write, replica, process }
+    };
+    // per client: ops left, current process id; in flight: request → (client, request,
+    // invocation time, process)
     let mut left = vec![workload.ops_per_client; n_clients];
     let mut process: Vec<u64> = (0..n_clients as u64).collect();
+    let mut planned: Vec<Planned> = Vec::new();
     let mut inflight: HashMap<RequestId, (usize, RegRequest, f64, u64)> = HashMap::new();
     let mut events: Vec<(f64, u8, usize, Event)> = Vec::new();
-    let next_value = std::cell::Cell::new(1i64);
-    let seq = std::cell::Cell::new(0usize);
-    let issue = |sim: &mut crate::sim::Simulation<RegisterNode>,
-                 rng: &mut SimRng,
-                 c: usize,
-                 at: f64,
-                 process: u64,
-                 inflight: &mut HashMap<RequestId, (usize, RegRequest, f64, u64)>,
-                 events: &mut Vec<(f64, u8, usize, Event)>|
-     -> Result<()> {
-        let req = if rng.bernoulli(workload.read_fraction) {
-            RegRequest::Read
-        } else {
-            next_value.set(next_value.get() + 1);
-            RegRequest::Write(next_value.get() - 1)
-        };
-        // on the simulator's nanosecond grid, so that the completion cannot sort before it
-        let at = crate::sim::Time::from_ms(at).as_ms();
-        let replica = if workload.sticky { c % cfg.n } else { rng.below(cfg.n as u64) as usize };
-        let id = sim.request_at(at, replica, req)?;
-        inflight.insert(id, (c, req, at, process));
-        let (f, value) = match req {
-            RegRequest::Read => (F::Read, Value::Nil),
-            RegRequest::Write(v) => (F::Write, Value::Int(v)),
-        };
-        seq.set(seq.get() + 1);
-        events.push((
-            at,
-            0,
-            seq.get(),
-            Event {
-                process,
-                kind: EventType::Invoke,
-                f,
-                value,
-                key: None,
-                time_ns: Some(ms_to_ns(at)),
-                line: 0,
-            },
-        ));
-        Ok(())
-    };
+    let mut next_value = 1i64;
+    let mut seq = 0usize;
     for c in 0..n_clients {
         if left[c] > 0 {
             left[c] -= 1;
             let at = 0.1 * c as f64 + workload.think_ms.sample_delay(&mut rng);
-            issue(&mut sim, &mut rng, c, at, process[c], &mut inflight, &mut events)?;
+            planned.push(plan(&mut rng, c, at, process[c]));
         }
     }
     let mut seen = 0usize;
     let (mut read_lat, mut write_lat, mut timeouts) = (Vec::new(), Vec::new(), 0usize);
-    while sim.step().is_some() {
+    loop {
+        // Invoke the earliest planned operation (the first planned, among equal times) if it
+        // comes no later than the simulator's next event.
+        let earliest = planned
+            .iter()
+            .enumerate()
+            .min_by(|x, y| x.1.at.total_cmp(&y.1.at))
+            .map(|(i, p)| (i, p.at));
+        if let Some((i, at)) = earliest {
+            if sim.next_event_time().map_or(true, |t| Time::from_ms(at) <= t) {
+                let p = planned.remove(i);
+                let (req, f, value) = if p.write {
+                    next_value += 1;
+                    (RegRequest::Write(next_value - 1), F::Write, Value::Int(next_value - 1))
+                } else {
+                    (RegRequest::Read, F::Read, Value::Nil)
+                };
+                let id = sim.request_at(p.at, p.replica, req)?;
+                inflight.insert(id, (p.client, req, p.at, p.process));
+                seq += 1;
+                events.push((
+                    p.at,
+                    0,
+                    seq,
+                    Event {
+                        process: p.process,
+                        kind: EventType::Invoke,
+                        f,
+                        value,
+                        key: None,
+                        time_ns: Some(ms_to_ns(p.at)),
+                        line: 0,
+                    },
+                ));
+                continue;
+            }
+        }
+        if sim.step().is_none() {
+            break;
+        }
         let answered = sim.answered();
         if answered.len() == seen {
             continue;
@@ -475,11 +546,11 @@ pub fn run_register(
                 timeouts += 1;
                 process[c] += n_clients as u64;
             }
-            seq.set(seq.get() + 1);
+            seq += 1;
             events.push((
                 t,
                 1,
-                seq.get(),
+                seq,
                 Event {
                     process: p,
                     kind,
@@ -493,7 +564,7 @@ pub fn run_register(
             if left[c] > 0 {
                 left[c] -= 1;
                 let at = t + workload.think_ms.sample_delay(&mut rng);
-                issue(&mut sim, &mut rng, c, at, process[c], &mut inflight, &mut events)?;
+                planned.push(plan(&mut rng, c, at, process[c]));
             }
         }
     }

@@ -18,7 +18,9 @@
 //! 1. *Phase 1a* — a proposer picks a new ballot $b$ and sends `Prepare(b)` to the acceptors.
 //! 2. *Phase 1b* — an acceptor that has promised nothing $\ge b$ promises $b$ and replies
 //!    `Promise(b, (b', v'))` with the highest-ballot pair it accepted, if any
-//!    ([`paxos_prepare`]).
+//!    ([`paxos_prepare`]); a repeated `Prepare(b)` for the ballot it promised gets the same
+//!    promise again. It refuses (`Nack`) only a ballot below the one it promised, and only
+//!    such a `Nack` makes a proposer give up its ballot.
 //! 3. *Phase 2a* — with promises from a majority, the proposer sends `Accept(b, v)`, where $v$
 //!    is the value of the highest $b'$ among the promises, or its own value if there is none
 //!    ([`highest_accepted_or_own`]; Lamport's P2c).

@@ -74,8 +74,8 @@ pub enum Msg {
         /// The value accepted.
         value: Value,
     },
-    /// Acceptor → proposer: your `ballot` was refused because I promised `promised`. Not needed
-    /// for safety; it tells the proposer early that it was pre-empted.
+    /// Acceptor → proposer: your `ballot` was refused because I promised `promised`, a higher
+    /// ballot. Not needed for safety; it tells the proposer early that it was pre-empted.
     Nack {
         /// The refused ballot.
         ballot: Ballot,
@@ -134,8 +134,10 @@ pub struct AcceptorState {
     pub accepted: AcceptedPair,
 }
 
-/// The acceptor's rule for a `Prepare(ballot)`: update the state and return `true` to promise
-/// (the reply then carries `state.accepted`), `false` to refuse.
+/// The acceptor's rule for a `Prepare(ballot)` with a ballot it has not promised yet: update
+/// the state and return `true` to promise (the reply then carries `state.accepted`), `false`
+/// to refuse. A repeated `Prepare` for the ballot already promised is answered with the same
+/// promise by the acceptor itself, without asking the rule.
 pub type PrepareRule = fn(&mut AcceptorState, Ballot) -> bool;
 
 /// The acceptor's rule for an `Accept(ballot, value)`: update the state and return `true` to
@@ -439,13 +441,27 @@ impl Proposer {
                     ctx.note(format!("chosen v{v}"));
                 }
             }
+            // Only a higher promised ballot pre-empts this one. A Nack naming this ballot or a
+            // lower one (a faulty or confused acceptor) says nothing against it: ignore it and
+            // let the phase finish or time out.
             (
                 Phase::Preparing { ballot, .. } | Phase::Accepting { ballot, .. },
                 Msg::Nack { ballot: b, promised },
-            ) if b == *ballot => {
+            ) if b == *ballot && promised > *ballot => {
                 self.preempted(ctx, promised);
             }
             _ => {} // stale or duplicate answers
+        }
+    }
+}
+
+impl Acceptor {
+    /// Tell the proposer of a refused `ballot` which higher ballot pre-empted it. A rule that
+    /// refuses without having promised a higher ballot has nothing to report, so nothing is
+    /// sent (the proposer's retry timeout covers it): a `Nack` always names a higher ballot.
+    fn nack_if_preempted(&self, ctx: &mut Ctx<PaxosNode>, to: NodeId, ballot: Ballot) {
+        if self.state.promised > ballot {
+            ctx.send(to, Msg::Nack { ballot, promised: self.state.promised });
         }
     }
 }
@@ -469,13 +485,22 @@ impl Node for PaxosNode {
             PaxosNode::Proposer(p) => p.on_message(ctx, from, msg),
             PaxosNode::Acceptor(a) => match msg {
                 Msg::Prepare { ballot } => {
-                    if (a.rules.prepare)(&mut a.state, ballot) {
+                    // A Prepare for the ballot already promised (a duplicate, or the original
+                    // overtaken by its own Accept) asks for a promise this acceptor has
+                    // already made: it is bound to ignore ballots below `ballot` and has
+                    // accepted nothing above it, so the same promise is answered again
+                    // (idempotent for the proposer). It must not be refused: a refusal says
+                    // a *higher* ballot was promised (Lamport 2001, §2.2).
+                    let repeat = ballot != Ballot::ZERO && ballot == a.state.promised;
+                    if repeat || (a.rules.prepare)(&mut a.state, ballot) {
                         ctx.send(from, Msg::Promise { ballot, accepted: a.state.accepted });
                     } else {
-                        ctx.send(from, Msg::Nack { ballot, promised: a.state.promised });
+                        a.nack_if_preempted(ctx, from, ballot);
                     }
                 }
                 Msg::Accept { ballot, value } => {
+                    // A duplicated Accept(b) is accepted again by P1a (`b >= promised`); the
+                    // repeated `Accepted` is ignored by the proposer and the learners.
                     if (a.rules.accept)(&mut a.state, ballot, value) {
                         a.accepted_log.push((ctx.now_ms(), ballot, value));
                         ctx.send(NodeId(ballot.proposer), Msg::Accepted { ballot, value });
@@ -483,7 +508,7 @@ impl Node for PaxosNode {
                             ctx.send(l, Msg::Accepted { ballot, value });
                         }
                     } else {
-                        ctx.send(from, Msg::Nack { ballot, promised: a.state.promised });
+                        a.nack_if_preempted(ctx, from, ballot);
                     }
                 }
                 _ => {}

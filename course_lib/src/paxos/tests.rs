@@ -1,5 +1,5 @@
 use super::*;
-use crate::sim::{Fault, FaultSchedule};
+use crate::sim::{Ctx, Effect, Fault, FaultSchedule, Node, NodeId, Time};
 
 /// The sweep configuration: 3 proposers, 5 acceptors, 2 learners; 10 % loss, 10 %
 /// duplication, reordering, two acceptor crash/restarts early in the run.
@@ -277,4 +277,109 @@ fn an_adversarial_scheduler_keeps_paxos_undecided_and_safe() {
     }
     let c = PaxosConfig::new(2, 3, 1).unwrap();
     assert!(scheduled_run(&c, Scheduler::Random, 0, 0).is_err());
+}
+
+/// Call one handler of `nodes[i]` directly and return the messages it sent, as (to, msg).
+fn handle(
+    nodes: &mut [PaxosNode],
+    i: usize,
+    f: impl FnOnce(&mut PaxosNode, &mut Ctx<PaxosNode>),
+) -> Vec<(usize, Msg)> {
+    let (mut rng, mut effects, mut next_timer) = (crate::rng::SimRng::new(0), Vec::new(), 0);
+    let mut ctx = Ctx {
+        id: NodeId(i),
+        now: Time::from_ms(0.0),
+        cluster_size: nodes.len(),
+        rng: &mut rng,
+        effects: &mut effects,
+        next_timer: &mut next_timer,
+    };
+    f(&mut nodes[i], &mut ctx);
+    effects
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Send { to, msg } => Some((to.0, msg)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn deliver(nodes: &mut [PaxosNode], from: usize, to: usize, msg: Msg) -> Vec<(usize, Msg)> {
+    handle(nodes, to, |n, ctx| n.on_message(ctx, NodeId(from), msg))
+}
+
+#[test]
+fn a_duplicated_prepare_is_promised_again_and_never_costs_the_proposer_its_ballot() {
+    // P0 (node 0), acceptors A0..A2 (nodes 1..3), no learner. Lamport 2001, §2.2: an acceptor
+    // promises not to accept ballots *below* b; b itself stays acceptable, so a Prepare(b)
+    // it has already promised is no reason to refuse b.
+    let rules = PaxosConfig::new(1, 3, 0).unwrap().rules();
+    let mut nodes = PaxosNode::cluster(rules, &[100]);
+    handle(&mut nodes, 0, |n, ctx| n.on_start(ctx));
+    let prepares = handle(&mut nodes, 0, |n, ctx| n.on_timer(ctx, Timer::Retry { attempt: 1 }));
+    let b = Ballot::new(1, 0);
+    assert_eq!(prepares, (1..=3).map(|a| (a, Msg::Prepare { ballot: b })).collect::<Vec<_>>());
+    // The network delivers Prepare(b) to A0 twice: the same promise, twice.
+    let promise = Msg::Promise { ballot: b, accepted: None };
+    for _ in 0..2 {
+        assert_eq!(deliver(&mut nodes, 0, 1, Msg::Prepare { ballot: b }), [(0, promise.clone())]);
+    }
+    assert_eq!(nodes[1].acceptor_state().unwrap().promised, b);
+    // Both copies reach P0, and so does a Nack that names its own ballot as the promised
+    // one (what the acceptor used to send): P0 keeps its ballot.
+    assert!(deliver(&mut nodes, 1, 0, promise.clone()).is_empty());
+    assert!(deliver(&mut nodes, 1, 0, promise.clone()).is_empty(), "a duplicate promise");
+    assert!(deliver(&mut nodes, 1, 0, Msg::Nack { ballot: b, promised: b }).is_empty());
+    // A1's promise completes the majority: phase 2 in ballot b, with no second ballot.
+    let accepts = deliver(&mut nodes, 2, 0, promise.clone());
+    let accept = Msg::Accept { ballot: b, value: 100 };
+    assert_eq!(accepts, (1..=3).map(|a| (a, accept.clone())).collect::<Vec<_>>());
+    let PaxosNode::Proposer(p) = &nodes[0] else { unreachable!() };
+    assert_eq!(p.ballots_started(), 1);
+    // A duplicated Accept(b) is accepted again (P1a: b >= promised), never refused ...
+    let accepted = Msg::Accepted { ballot: b, value: 100 };
+    for _ in 0..2 {
+        assert_eq!(deliver(&mut nodes, 0, 1, accept.clone()), [(0, accepted.clone())]);
+    }
+    // ... and a Prepare(b) that reaches A2 only after A2 accepted in b (reordering, or a late
+    // duplicate) gets the promise with what A2 accepted, not a refusal.
+    assert_eq!(deliver(&mut nodes, 0, 3, accept.clone()), [(0, accepted.clone())]);
+    assert_eq!(
+        deliver(&mut nodes, 0, 3, Msg::Prepare { ballot: b }),
+        [(0, Msg::Promise { ballot: b, accepted: Some((b, 100)) })]
+    );
+    // In phase 2 too, a Nack that does not name a higher ballot is ignored: P0 decides in b.
+    assert!(deliver(&mut nodes, 3, 0, Msg::Nack { ballot: b, promised: b }).is_empty());
+    assert!(deliver(&mut nodes, 1, 0, accepted.clone()).is_empty());
+    assert!(deliver(&mut nodes, 3, 0, accepted).is_empty());
+    assert_eq!(nodes[0].decided(), Some(100));
+    // A genuine pre-emption still works: a higher promise refuses b, and the Nack names it.
+    let higher = Ballot::new(2, 1);
+    let mut nodes = PaxosNode::cluster(rules, &[100]);
+    assert_eq!(deliver(&mut nodes, 0, 1, Msg::Prepare { ballot: higher }).len(), 1);
+    let nack = Msg::Nack { ballot: b, promised: higher };
+    assert_eq!(deliver(&mut nodes, 0, 1, Msg::Prepare { ballot: b }), [(0, nack.clone())]);
+    handle(&mut nodes, 0, |n, ctx| n.on_start(ctx));
+    handle(&mut nodes, 0, |n, ctx| n.on_timer(ctx, Timer::Retry { attempt: 1 }));
+    assert!(deliver(&mut nodes, 1, 0, nack).is_empty());
+    // Pre-empted: P0 left ballot b, so a majority of promises for b no longer starts phase 2.
+    assert!(deliver(&mut nodes, 2, 0, promise.clone()).is_empty());
+    assert!(deliver(&mut nodes, 3, 0, promise).is_empty());
+}
+
+#[test]
+fn with_duplication_and_no_competitor_every_value_is_chosen_in_the_first_ballot() {
+    // One proposer, no loss, no crashes: nothing can pre-empt its first ballot, duplicates
+    // or not. Delays are at most 9 ms and the proposer starts within 1 ms, so the value is
+    // chosen by Prepare + Promise + Accept, before 1 + 3 · 9 = 28 ms, and the retry timeout
+    // (40–80 ms) never fires first.
+    for dup in [0.0, 0.1, 0.3] {
+        let c = PaxosConfig::new(1, 5, 1).unwrap().duplicate(dup).unwrap();
+        for seed in 0..500 {
+            let r = run(&c, seed).unwrap();
+            let chosen = r.first_chosen().expect("decided");
+            assert_eq!(r.ballot_starts_ms.len(), 1, "dup {dup}, seed {seed}");
+            assert!(chosen.at_ms < 28.0, "dup {dup}, seed {seed}: {chosen:?}");
+        }
+    }
 }
