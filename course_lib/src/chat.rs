@@ -497,8 +497,10 @@ mod tests {
         let once =
             ChatConfig::new(4).unwrap().with_network(lossy.clone()).with_retries(50.0, 1).unwrap();
         let thrice = ChatConfig::new(4).unwrap().with_network(lossy).with_retries(50.0, 3).unwrap();
-        let (a1, a3) =
-            (run_chat(&once, 1).unwrap().availability(), run_chat(&thrice, 1).unwrap().availability());
+        let (a1, a3) = (
+            run_chat(&once, 1).unwrap().availability(),
+            run_chat(&thrice, 1).unwrap().availability(),
+        );
         // one attempt: the post and its ack both survive with 0.95² ≈ 0.90
         assert!((0.86..0.94).contains(&a1), "{a1}");
         assert!(a3 > 0.99, "{a3}");

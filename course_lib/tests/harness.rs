@@ -20,8 +20,12 @@ fn trace_lines<N: Node>(sim: &Simulation<N>) -> Vec<String> {
         .iter()
         .map(|e| {
             let what = match &e.kind {
-                TraceKind::Send { from, to, msg_id, msg } => format!("send {from}->{to} #{msg_id} {msg:?}"),
-                TraceKind::Deliver { from, to, msg_id } => format!("deliver {from}->{to} #{msg_id}"),
+                TraceKind::Send { from, to, msg_id, msg } => {
+                    format!("send {from}->{to} #{msg_id} {msg:?}")
+                }
+                TraceKind::Deliver { from, to, msg_id } => {
+                    format!("deliver {from}->{to} #{msg_id}")
+                }
                 TraceKind::Drop { msg_id, reason, .. } => format!("drop #{msg_id} {reason}"),
                 TraceKind::Timer { node, timer } => format!("timer {node} {timer:?}"),
                 other => format!("{:?}", std::mem::discriminant(other)),
@@ -214,7 +218,8 @@ fn clients_record_every_operation_and_a_redirect_is_part_of_one_operation() {
 
 #[test]
 fn the_planted_bug_is_caught_by_the_linearizability_check_and_the_correct_store_passes() {
-    let wl = || Workload::new(4, 30).target(Target::Random).think_ms(Dist::uniform(0.0, 3.0).unwrap());
+    let wl =
+        || Workload::new(4, 30).target(Target::Random).think_ms(Dist::uniform(0.0, 3.0).unwrap());
     let good = kv_exp(Bugs::none(), wl()).sweep(0..30, Sweep::CollectAll).unwrap();
     assert!(good.passed(), "{good}");
     let bad = kv_exp(Bugs::one(KvBug::BackupReads), wl()).sweep(0..30, Sweep::CollectAll).unwrap();
@@ -236,7 +241,8 @@ fn an_operation_without_an_answer_ends_as_info_and_the_client_continues_as_a_new
     let h = report.history().unwrap();
     assert_eq!(h.len(), 40);
     let e = h.events();
-    let invoked_ms = |o: &course_lib::consistency::Operation| e[o.invoke].time_ns.unwrap() as f64 / 1e6;
+    let invoked_ms =
+        |o: &course_lib::consistency::Operation| e[o.invoke].time_ns.unwrap() as f64 / 1e6;
     let info: Vec<_> = h.operations().iter().filter(|o| o.outcome == Outcome::Info).collect();
     // every operation invoked after the crash has an unknown outcome; one in flight at the
     // crash too; every other completed ok before it
@@ -256,10 +262,12 @@ fn an_operation_without_an_answer_ends_as_info_and_the_client_continues_as_a_new
     assert!(info.len() >= 10, "{} info", info.len());
     // each info moves its client to a new process (c, c + 2, c + 4, …): both clients end in
     // info, so the processes used are exactly one per info operation
-    let processes: std::collections::BTreeSet<u64> = h.operations().iter().map(|o| o.process).collect();
+    let processes: std::collections::BTreeSet<u64> =
+        h.operations().iter().map(|o| o.process).collect();
     assert_eq!(processes.len(), info.len());
     for o in h.operations() {
-        let first_of_client = h.operations().iter().find(|x| x.process % 2 == o.process % 2).unwrap();
+        let first_of_client =
+            h.operations().iter().find(|x| x.process % 2 == o.process % 2).unwrap();
         assert!(o.process >= first_of_client.process);
     }
     // info completions come timeout_ms after their invocation
@@ -292,7 +300,11 @@ fn client_streams_are_per_client_so_adding_a_client_keeps_the_others_choices() {
             .unwrap();
         // the keys client 0 chose, in order
         let h = report.history().unwrap().clone();
-        h.operations().iter().filter(|o| o.process % clients as u64 == 0).map(|o| o.key).collect::<Vec<_>>()
+        h.operations()
+            .iter()
+            .filter(|o| o.process % clients as u64 == 0)
+            .map(|o| o.key)
+            .collect::<Vec<_>>()
     };
     let a = run(2);
     assert_eq!(a.len(), 10);
@@ -305,7 +317,8 @@ fn client_streams_are_per_client_so_adding_a_client_keeps_the_others_choices() {
 #[test]
 fn earliest_first_as_a_scheduler_is_the_timed_model_event_for_event() {
     for seed in 0..10 {
-        let exp = Experiment::new(Relay::cluster(4, 3)).network(lossy()).horizon_ms(300.0).trace(true);
+        let exp =
+            Experiment::new(Relay::cluster(4, 3)).network(lossy()).horizon_ms(300.0).trace(true);
         let timed = exp.run(seed).unwrap();
         let scheduled = exp.clone().scheduler(|| EarliestFirst).run(seed).unwrap();
         assert_eq!(trace_lines(timed.sim()), trace_lines(scheduled.sim()), "seed {seed}");
@@ -331,9 +344,10 @@ fn a_custom_scheduler_sees_every_pending_event_and_can_starve_a_link() {
     // never deliver anything to n1 while something else can happen: n0's pings pile up as
     // retries, and no pong ever comes back
     let starve_n1 = |view: &SchedView<'_, PingPong>, _rng: &mut SimRng| {
-        let other = view.pending.iter().position(|p| {
-            !matches!(p.kind, PendingKind::Message { to, .. } if to == NodeId(1))
-        });
+        let other = view
+            .pending
+            .iter()
+            .position(|p| !matches!(p.kind, PendingKind::Message { to, .. } if to == NodeId(1)));
         other.or(if view.pending.is_empty() { None } else { Some(0) })
     };
     let report = Experiment::new(PingPong::pair(5))

@@ -176,8 +176,11 @@ fn fifo_links_keep_order_and_others_reorder() {
 
 #[test]
 fn link_override_applies_to_one_direction() {
-    let net = Network::new(Dist::constant(1.0).unwrap())
-        .with_link(0, 1, Link::new(Dist::constant(50.0).unwrap()));
+    let net = Network::new(Dist::constant(1.0).unwrap()).with_link(
+        0,
+        1,
+        Link::new(Dist::constant(50.0).unwrap()),
+    );
     let nodes = PingPong::pair_with_timeout(1, 500.0);
     let mut sim = SimBuilder::new(1).network(net).trace(true).build(nodes).unwrap();
     sim.run_until_ms(100.0);
@@ -281,8 +284,11 @@ fn bad_input_is_an_error_not_a_panic() {
         .unwrap();
     assert!(e.to_string().contains("unknown node n3 in the fault schedule"), "{e}");
 
-    let net = Network::new(Dist::constant(1.0).unwrap())
-        .with_link(0, 5, Link::new(Dist::constant(1.0).unwrap()));
+    let net = Network::new(Dist::constant(1.0).unwrap()).with_link(
+        0,
+        5,
+        Link::new(Dist::constant(1.0).unwrap()),
+    );
     assert!(SimBuilder::new(0).network(net).build(PingPong::pair(1)).is_err());
 
     // setters never fail; the simulation refuses a bad network when it is built, saying why

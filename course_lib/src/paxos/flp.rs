@@ -134,7 +134,13 @@ fn live_timer(nodes: &[PaxosNode], node: usize, timer: &Timer) -> bool {
 
 impl Flp {
     /// Would delivering `msg` to `to` make its ballot accepted by a majority?
-    fn decides(&self, nodes: &[PaxosNode], votes: &HashMap<Ballot, (u64, Vec<usize>)>, to: usize, msg: &Msg) -> bool {
+    fn decides(
+        &self,
+        nodes: &[PaxosNode],
+        votes: &HashMap<Ballot, (u64, Vec<usize>)>,
+        to: usize,
+        msg: &Msg,
+    ) -> bool {
         let Msg::Accept { ballot, value } = msg else { return false };
         let PaxosNode::Acceptor(a) = &nodes[to] else { return false };
         let mut state = a.state;
@@ -176,7 +182,9 @@ impl SimScheduler<PaxosNode> for Flp {
         let choice = match self.kind {
             Scheduler::Adversary => {
                 let safe = messages.iter().copied().find(|&k| match &view.pending[k].kind {
-                    PendingKind::Message { to, msg, .. } => !self.decides(view.nodes, &votes, to.0, msg),
+                    PendingKind::Message { to, msg, .. } => {
+                        !self.decides(view.nodes, &votes, to.0, msg)
+                    }
                     _ => false,
                 });
                 // else pre-empt: the lowest-numbered proposer's timer starts a higher ballot

@@ -70,11 +70,11 @@ mod heatmap;
 mod histogram;
 mod line;
 mod sequence;
-mod trace_view;
 mod style;
 #[cfg(test)]
 mod tests;
 mod timeline;
+mod trace_view;
 
 pub use bar::BarChart;
 pub use cdf::CdfChart;

@@ -79,9 +79,7 @@ fn synchronous_writes_wait_for_the_slowest_and_async_for_the_fastest() {
         let c0 = e.coordinator_id(0);
         let c1 = e.coordinator_id(1);
         let slow = Link::new(Dist::constant(20.0).unwrap());
-        let net = default_network()
-            .with_link_both(c0, 2, slow.clone())
-            .with_link_both(c1, 2, slow);
+        let net = default_network().with_link_both(c0, 2, slow.clone()).with_link_both(c1, 2, slow);
         e.network(net).seed(2).run().unwrap()
     };
     let sync = slow(Experiment::new(ReplicationConfig::synchronous(3).unwrap()));

@@ -378,7 +378,8 @@ impl ClientDriver {
             let a = &sim.answered()[self.seen];
             let (id, response, at) = (a.id, a.response, a.answered);
             self.seen += 1;
-            let Some(c) = self.clients.iter().position(|cl| cl.op.is_some_and(|op| op.attempt == id))
+            let Some(c) =
+                self.clients.iter().position(|cl| cl.op.is_some_and(|op| op.attempt == id))
             else {
                 continue; // an answer to an attempt that already timed out or was redirected
             };

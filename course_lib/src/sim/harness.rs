@@ -266,13 +266,15 @@ impl<N: Node + Clone + 'static> Experiment<N> {
 
     /// End the run as soon as `done` holds after an event (e.g. "every node decided").
     pub fn stop_when(mut self, done: impl Fn(&Simulation<N>) -> bool + 'static) -> Self {
-        self.stop_when = Some(Rc::new(move |sim: &Simulation<N>| {
-            if done(sim) {
-                Err(String::new())
-            } else {
-                Ok(())
-            }
-        }));
+        self.stop_when = Some(Rc::new(
+            move |sim: &Simulation<N>| {
+                if done(sim) {
+                    Err(String::new())
+                } else {
+                    Ok(())
+                }
+            },
+        ));
         self
     }
 
@@ -423,11 +425,12 @@ impl<N: Node + Clone + 'static> Experiment<N> {
             }
         }
         for (name, check) in &self.history_checks {
-            let result = match history {
-                Some(h) => check(h),
-                None => Err("this experiment has no clients, so no history: add .clients(…)"
-                    .to_string()),
-            };
+            let result =
+                match history {
+                    Some(h) => check(h),
+                    None => Err("this experiment has no clients, so no history: add .clients(…)"
+                        .to_string()),
+                };
             if let Err(detail) = result {
                 return Some(violation(sim, name, detail));
             }
@@ -516,7 +519,13 @@ impl<N: Node> Report<N> {
 
 impl<N: Node> fmt::Display for Report<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "seed {}: {} events to {:.3} ms", self.seed, self.stats().events, self.sim.now_ms())?;
+        write!(
+            f,
+            "seed {}: {} events to {:.3} ms",
+            self.seed,
+            self.stats().events,
+            self.sim.now_ms()
+        )?;
         if let Some(h) = &self.history {
             write!(f, ", {} client operations", h.len())?;
         }

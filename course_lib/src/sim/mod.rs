@@ -190,7 +190,6 @@ use crate::error::{validate, Error, Result};
 use crate::rng::SimRng;
 pub(crate) use node::Effect;
 
-
 /// Counters kept for every run, traced or not.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SimStats {
@@ -688,7 +687,8 @@ impl<N: Node> Simulation<N> {
 
     /// One event chosen by the scheduler among those the timed model would run by `until`.
     fn step_scheduled(&mut self, until: Time) -> Option<Time> {
-        let mut keys: Vec<Key> = self.queue.heap.iter().copied().filter(|k| k.time <= until).collect();
+        let mut keys: Vec<Key> =
+            self.queue.heap.iter().copied().filter(|k| k.time <= until).collect();
         // Key's order is reversed (the heap pops the greatest): sort so the earliest is first.
         keys.sort_unstable_by(|a, b| b.cmp(a));
         // Timers that can no longer fire are not choices: drop them now.
@@ -881,7 +881,8 @@ impl<N: Node> Simulation<N> {
 
     /// Messages in flight (sent, not yet delivered or dropped; held ones included).
     pub fn messages_in_flight(&self) -> usize {
-        let queued = self.queue.slab.iter().filter(|e| matches!(e, Some(Ev::Deliver { .. }))).count();
+        let queued =
+            self.queue.slab.iter().filter(|e| matches!(e, Some(Ev::Deliver { .. }))).count();
         queued + self.parked.len()
     }
 
