@@ -153,7 +153,7 @@ enum Faults {
 
 /// An experiment: nodes, network, faults, invariants, clients, and when to stop. Build it
 /// with [`Experiment::new`] and the setters (none fails), then [`Experiment::run`] or
-/// [`Experiment::sweep`]. See the [module docs](self).
+/// [`Experiment::sweep`]. See the [module docs](crate::sim::harness).
 #[derive(Clone)]
 pub struct Experiment<N: Node + Clone> {
     nodes: Vec<N>,

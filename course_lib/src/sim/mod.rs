@@ -157,14 +157,14 @@
 //!   Distributed Unbundled Transactional Key Value Store", SIGMOD 2021, §4.
 //! * The style follows stateright's actor model and turmoil's simulated network.
 
-mod bugs;
-mod clients;
+pub mod bugs;
+pub mod clients;
 mod faults;
-mod harness;
+pub mod harness;
 mod network;
 mod node;
-mod schedule;
-mod stream;
+pub mod schedule;
+pub mod stream;
 mod time;
 mod trace;
 
