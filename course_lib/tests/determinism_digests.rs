@@ -96,7 +96,7 @@ const PINS: &[Pin] = &[
         paxos_multi_text,
         "0d3c34b7f0d31162e0eded646c961b0820eee47ec30aa38ca4b1d851006a0653",
     ),
-    ("raft", raft_text, "172985a5e781d92b2ca2db4c8e6e2f280b84b48a31f96a024b49afc50662b15b"),
+    ("raft", raft_text, "6a79da696fd5c25af67ce8c873cd6b466f4587eaa731a9d4974b78a87a7e9357"),
     (
         "consistency",
         consistency_text,
@@ -480,14 +480,16 @@ fn raft_msg(m: &RaftMsg) -> String {
 fn raft_text() -> Out {
     let mut t = String::new();
     let seed = 21;
-    let cfg = RaftConfig::new(5)?.with_election_timeout(40.0, 80.0)?.with_heartbeat(15.0)?;
+    let cfg = RaftConfig::new(5).with_election_timeout(40.0, 80.0).with_heartbeat(15.0);
     let net = Network::new(Dist::uniform(1.0, 5.0)?).with_loss(0.02).with_duplicate(0.02);
     let faults = FaultSchedule::random(5, 480.0, 2, 1, 60.0, 100.0, &mut SimRng::new(seed))?;
     writeln!(t, "faults {:?}", faults.faults())?;
-    let mut workload = course_lib::raft::Workload::new(3, 40)?;
-    workload.keys = 2;
-    workload.think_ms = 15.0;
-    workload.timeout_ms = 200.0;
+    let workload = course_lib::raft::Workload::new(3, 40)
+        .keys(2)
+        .think_ms(Dist::exponential_mean(15.0)?)
+        .timeout_ms(200.0)
+        .target(course_lib::raft::Target::Leader)
+        .max_redirects(50);
     let mut c = Cluster::builder(cfg)
         .seed(seed)
         .network(net)
@@ -495,15 +497,15 @@ fn raft_text() -> Out {
         .trace(true)
         .workload(workload)
         .build()?;
-    c.run_until_ms(600.0);
+    c.run_until_ms(600.0)?;
     let verdict = c.check_history()?;
     writeln!(t, "steps {} stats {:?}", c.steps(), c.sim().stats())?;
     match verdict {
         None => writeln!(t, "violation none")?,
         Some(v) => writeln!(
             t,
-            "violation {:?} seed {} at {:?} step {} detail {:?} trace {:?}",
-            v.property, v.seed, v.at_ms, v.step, v.detail, v.trace
+            "violation {:?} seed {} at {:?} step {} detail {:?}",
+            v.property, v.seed, v.at_ms, v.step, v.detail
         )?,
     }
     writeln!(t, "leader {:?}", c.leader())?;

@@ -69,6 +69,7 @@ mod frame;
 mod heatmap;
 mod histogram;
 mod line;
+mod raft_view;
 mod sequence;
 mod style;
 #[cfg(test)]

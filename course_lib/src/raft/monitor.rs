@@ -35,41 +35,6 @@ impl fmt::Display for Property {
     }
 }
 
-/// A violated property: which, where (seed, time, step), what, and the events leading to it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Violation {
-    /// The property.
-    pub property: Property,
-    /// The simulation's seed: replaying it reproduces the violation.
-    pub seed: u64,
-    /// Virtual time of the violating step (ms).
-    pub at_ms: f64,
-    /// Number of simulator steps up to and including the violating one.
-    pub step: u64,
-    /// What was seen.
-    pub detail: String,
-    /// The last trace events before the violation (empty if the run was not replayed with a
-    /// trace).
-    pub trace: Vec<String>,
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{} violated (seed {}, t = {:.3} ms, step {}): {}",
-            self.property, self.seed, self.at_ms, self.step, self.detail
-        )?;
-        if !self.trace.is_empty() {
-            writeln!(f, "last {} events:", self.trace.len())?;
-            for line in &self.trace {
-                writeln!(f, "  {line}")?;
-            }
-        }
-        Ok(())
-    }
-}
-
 /// What the monitor remembers about one server between steps.
 #[derive(Clone, Debug, Default)]
 struct Seen {

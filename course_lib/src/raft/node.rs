@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{
-    AppendEntries, AppendReply, Bug, Command, Entry, KvRequest, KvResponse, LogIndex, RaftConfig,
-    RaftMsg, RaftState, RaftTimer, RequestVote, Term, VoteReply,
+    AppendEntries, AppendReply, Bug, Bugs, Command, Entry, KvRequest, KvResponse, LogIndex,
+    RaftConfig, RaftMsg, RaftState, RaftTimer, RequestVote, Term, VoteReply,
 };
 use crate::sim::{Ctx, Node, NodeId, RequestId, Time};
 
@@ -36,18 +36,22 @@ pub enum Role {
 /// assert!(!request_vote(&mut s, &other).vote_granted); // one vote per term
 /// ```
 pub fn request_vote(state: &mut RaftState, args: &RequestVote) -> VoteReply {
-    request_vote_with(Bug::None, state, args)
+    request_vote_with(&Bugs::none(), state, args)
 }
 
-pub(crate) fn request_vote_with(bug: Bug, state: &mut RaftState, args: &RequestVote) -> VoteReply {
+pub(crate) fn request_vote_with(
+    bugs: &Bugs<Bug>,
+    state: &mut RaftState,
+    args: &RequestVote,
+) -> VoteReply {
     let no = VoteReply { term: state.current_term, vote_granted: false };
     if args.term < state.current_term {
         return no;
     }
-    let free = bug == Bug::VoteTwice
+    let free = bugs.has(Bug::VoteTwice)
         || state.voted_for.is_none()
         || state.voted_for == Some(args.candidate);
-    let up_to_date = bug == Bug::SkipLogCheck
+    let up_to_date = bugs.has(Bug::SkipLogCheck)
         || args.last_log_term > state.last_log_term()
         || (args.last_log_term == state.last_log_term()
             && args.last_log_index >= state.last_log_index());
@@ -148,7 +152,7 @@ impl RaftNode {
 
     fn new(cfg: &RaftConfig, base: usize, id: usize) -> RaftNode {
         RaftNode {
-            cfg: *cfg,
+            cfg: cfg.clone(),
             base,
             state: RaftState::new(id),
             role: Role::Follower,
@@ -384,13 +388,13 @@ impl RaftNode {
         let majority = self.cfg.majority();
         let mut n = self.state.last_log_index();
         while n > self.state.commit_index {
-            let term_ok = self.cfg.bug == Bug::CommitPreviousTerm
+            let term_ok = self.cfg.bugs.has(Bug::CommitPreviousTerm)
                 || self.state.term_at(n) == Some(self.state.current_term);
             if term_ok && self.match_index.iter().filter(|&&m| m >= n).count() >= majority {
                 self.state.commit_index = n;
                 break;
             }
-            if !term_ok && self.cfg.bug != Bug::CommitPreviousTerm {
+            if !term_ok && !self.cfg.bugs.has(Bug::CommitPreviousTerm) {
                 // Entries below the first current-term entry cannot be committed by counting.
                 if self.state.term_at(n).is_some_and(|t| t < self.state.current_term) {
                     break;
@@ -401,7 +405,7 @@ impl RaftNode {
     }
 
     fn apply(&mut self, ctx: &mut Ctx<Self>) {
-        let target = if self.cfg.bug == Bug::ApplyUncommitted {
+        let target = if self.cfg.bugs.has(Bug::ApplyUncommitted) {
             self.state.last_log_index()
         } else {
             self.state.commit_index.min(self.state.last_log_index())
@@ -414,7 +418,7 @@ impl RaftNode {
                 Command::Noop => None,
                 Command::Put { key, value } => {
                     self.kv.insert(key, value);
-                    Some(KvResponse::Ok)
+                    Some(KvResponse::Written)
                 }
                 Command::Get { key } => Some(KvResponse::Value(self.kv.get(&key).copied())),
             };
@@ -435,18 +439,15 @@ impl RaftNode {
         if args.term > self.state.current_term {
             self.become_follower(args.term);
         }
-        let handler = match self.cfg.bug {
-            Bug::VoteTwice | Bug::SkipLogCheck => {
-                let bug = self.cfg.bug;
-                let r = request_vote_with(bug, &mut self.state, &args);
-                self.reply(ctx, from, RaftMsg::Vote(r));
-                if r.vote_granted {
-                    self.reset_election_timer(ctx);
-                }
-                return;
+        if self.cfg.bugs.has(Bug::VoteTwice) || self.cfg.bugs.has(Bug::SkipLogCheck) {
+            let r = request_vote_with(&self.cfg.bugs, &mut self.state, &args);
+            self.reply(ctx, from, RaftMsg::Vote(r));
+            if r.vote_granted {
+                self.reset_election_timer(ctx);
             }
-            _ => self.cfg.handlers.request_vote,
-        };
+            return;
+        }
+        let handler = self.cfg.handlers.request_vote;
         let r = handler(&mut self.state, &args);
         if r.vote_granted {
             self.reset_election_timer(ctx);
@@ -605,7 +606,7 @@ impl Node for RaftNode {
     fn on_request(&mut self, ctx: &mut Ctx<Self>, id: RequestId, request: KvRequest) {
         self.version += 1;
         if self.role != Role::Leader {
-            let hint = self.leader_hint.map(|l| self.base + l);
+            let hint = self.leader_hint.map(|l| NodeId(self.base + l));
             ctx.respond(id, KvResponse::NotLeader(hint));
             return;
         }
@@ -631,7 +632,7 @@ impl Node for RaftNode {
         let mut n = RaftNode::new(&self.cfg, self.base, self.me());
         n.state.current_term = self.state.current_term;
         n.state.voted_for =
-            if self.cfg.bug == Bug::ForgetVoteOnCrash { None } else { self.state.voted_for };
+            if self.cfg.bugs.has(Bug::ForgetVoteOnCrash) { None } else { self.state.voted_for };
         n.state.log = self.state.log.clone();
         n.version = self.version + 1;
         n.incarnation = self.incarnation + 1;

@@ -47,12 +47,12 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 
 use super::experiment::FaultProfile;
-use super::monitor::Violation;
 use super::{
     AppendEntries, AppendReply, Command, Entry, Handlers, RaftConfig, RaftState, RequestVote,
     VoteReply,
 };
 use crate::error::{validate, Result};
+use crate::sim::Violation;
 
 /// Why a pair of handlers failed.
 #[derive(Clone, Debug, PartialEq)]
@@ -72,7 +72,12 @@ pub enum HandlerFailure {
         message: String,
     },
     /// A safety property broke in a simulated run.
-    Violation(Violation),
+    Violation {
+        /// What broke, where and when.
+        violation: Violation,
+        /// The last events before it (the seed replayed with the trace on).
+        last_events: Vec<String>,
+    },
     /// Too few runs served any client: the cluster does not make progress.
     NoProgress {
         /// Runs in which at least one client operation completed.
@@ -123,8 +128,15 @@ impl fmt::Display for HandlerReport {
             Some(HandlerFailure::Panic { context, message }) => {
                 write!(f, "a handler panicked ({context}): {message}")
             }
-            Some(HandlerFailure::Violation(v)) => {
-                write!(f, "after {} clean runs: {v}", self.runs)
+            Some(HandlerFailure::Violation { violation, last_events }) => {
+                write!(f, "after {} clean runs: {violation}", self.runs)?;
+                if !last_events.is_empty() {
+                    write!(f, "\nlast {} events:", last_events.len())?;
+                    for e in last_events {
+                        write!(f, "\n  {e}")?;
+                    }
+                }
+                Ok(())
             }
             Some(HandlerFailure::NoProgress { with_progress, runs }) => write!(
                 f,
@@ -343,23 +355,31 @@ struct Runs {
 /// Seeds `0..seeds` of the bug-hunting profile with `handlers`, stopping at the first panic
 /// or violation.
 fn run_seeds(handlers: Handlers, seeds: u64) -> Result<Runs> {
-    let profile = FaultProfile::aggressive(RaftConfig::new(5)?.with_handlers(handlers))?;
+    let exp = FaultProfile::aggressive(RaftConfig::new(5).with_handlers(handlers)).experiment()?;
     let mut with_progress = 0;
     for seed in 0..seeds {
         let outcome = caught(&format!("simulation, seed {seed}"), || -> Result<_> {
-            let mut c = profile.cluster(seed)?;
-            c.run_until_ms(profile.duration_ms);
-            let v = c.check_history()?;
-            let served =
-                c.answers().iter().any(|a| !matches!(a.2, super::KvResponse::NotLeader(_)));
-            Ok((v, served))
+            let report = exp.run(seed)?;
+            let served = report
+                .sim()
+                .answered()
+                .iter()
+                .any(|a| !matches!(a.response, super::KvResponse::NotLeader(_)));
+            let failure = match report.violation() {
+                Some(v) => Some(HandlerFailure::Violation {
+                    violation: v.clone(),
+                    last_events: exp.clone().trace(true).run(seed)?.trace_tail(12),
+                }),
+                None => None,
+            };
+            Ok((failure, served))
         });
         let failure = match outcome {
             Err(f) => Some(f),
             Ok(r) => {
                 let (v, served) = r?;
                 with_progress += u64::from(served);
-                v.map(HandlerFailure::Violation)
+                v
             }
         };
         if failure.is_some() {
@@ -454,15 +474,18 @@ mod tests {
             simulate_handlers(Handlers { request_vote: no_log_check, ..Handlers::default() }, 30)
                 .unwrap();
         match r.failure {
-            Some(HandlerFailure::Violation(v)) => assert!(
-                matches!(
-                    v.property,
-                    Property::LeaderCompleteness
-                        | Property::StateMachineSafety
-                        | Property::Linearizability
-                ),
-                "{v}"
-            ),
+            Some(HandlerFailure::Violation { violation: v, last_events }) => {
+                assert!(
+                    [
+                        Property::LeaderCompleteness.to_string(),
+                        Property::StateMachineSafety.to_string(),
+                        Property::Linearizability.to_string()
+                    ]
+                    .contains(&v.property),
+                    "{v}"
+                );
+                assert!(!last_events.is_empty() && last_events.len() <= 12);
+            }
             other => panic!("not caught: {other:?}"),
         }
         let r = simulate_handlers(

@@ -9,7 +9,7 @@
 //! Every node that serves clients speaks the same language: a [`KvRequest`] in, a
 //! [`KvResponse`] out. A follower that cannot serve answers [`KvResponse::NotLeader`] with a
 //! hint, and the client retries the *same* operation there (a redirect is part of one
-//! operation, not a new one); a node that knows the operation did not happen answers
+//! operation, not a new one; with no hint, at the next node after [`Workload::retry_ms`]); a node that knows the operation did not happen answers
 //! [`KvResponse::Failed`]; one that gave up without knowing answers [`KvResponse::Unknown`].
 //!
 //! **How an operation ends in the history** (Jepsen's three outcomes):
@@ -87,15 +87,27 @@ pub enum KvResponse {
     Unknown,
 }
 
-/// Which node a client sends each operation to.
+/// Which node a client sends each operation to (within the key's shard, see
+/// [`Workload::shards`]; with one shard, among all nodes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
-    /// Client `c` always talks to node `c mod n` (a sticky session).
+    /// Client `c` always starts at node `c mod n` (a sticky session).
     Sticky,
-    /// Each operation goes to a node chosen uniformly at random.
+    /// Each operation starts at a node chosen uniformly at random.
     Random,
-    /// Every client talks to this node first.
+    /// Every client starts at this node (its index within the shard).
     Node(usize),
+    /// A client of a leader-based store: it starts at node `c mod n` and then talks to the
+    /// node that last answered it, so after one redirect it stays with the leader; after a
+    /// timeout it tries the next node.
+    Leader,
+}
+
+/// The shard of `key` when the nodes are split into `shards` groups: a multiplicative
+/// (Fibonacci) hash of the key, so consecutive keys spread over the shards.
+pub fn shard_of(key: i64, shards: usize) -> usize {
+    let h = (key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+    (h % shards.max(1) as u64) as usize
 }
 
 /// What the clients do: how many, how many operations, which mix, how fast.
@@ -120,6 +132,13 @@ pub struct Workload {
     pub target: Target,
     /// How many `NotLeader` answers one operation follows before it ends as `fail`.
     pub max_redirects: u32,
+    /// Pause before retrying at the next node when a `NotLeader` answer names no leader (an
+    /// election is under way), ms, ≥ 0.
+    pub retry_ms: f64,
+    /// The nodes form this many equal shards (consecutive ids: shard `s` is nodes
+    /// `s·n/shards .. (s+1)·n/shards`, e.g. the groups of Multi-Raft); key `k` lives in shard
+    /// [`shard_of`]`(k, shards)`, and a client sends it only there. Default 1.
+    pub shards: usize,
     /// When the clients start (ms, ≥ 0).
     pub start_ms: f64,
 }
@@ -127,7 +146,8 @@ pub struct Workload {
 impl Workload {
     /// `clients` clients doing `ops_per_client` operations each on one register (key 0): half
     /// reads, ~2 ms think time (exponential), 100 ms timeout, sticky sessions, up to 5
-    /// redirects per operation, starting at time 0.
+    /// redirects per operation (5 ms pause when no leader is named), one shard, starting at
+    /// time 0.
     pub fn new(clients: usize, ops_per_client: usize) -> Workload {
         Workload {
             clients,
@@ -138,6 +158,8 @@ impl Workload {
             timeout_ms: 100.0,
             target: Target::Sticky,
             max_redirects: 5,
+            retry_ms: 5.0,
+            shards: 1,
             start_ms: 0.0,
         }
     }
@@ -178,6 +200,18 @@ impl Workload {
         self
     }
 
+    /// The pause before retrying when no leader is named.
+    pub fn retry_ms(mut self, ms: f64) -> Workload {
+        self.retry_ms = ms;
+        self
+    }
+
+    /// Split the nodes into this many shards.
+    pub fn shards(mut self, shards: usize) -> Workload {
+        self.shards = shards;
+        self
+    }
+
     /// When clients start.
     pub fn start_ms(mut self, ms: f64) -> Workload {
         self.start_ms = ms;
@@ -191,12 +225,23 @@ impl Workload {
         validate::probability("read_fraction", self.read_fraction)?;
         validate::positive("timeout_ms", self.timeout_ms)?;
         validate::non_negative("start_ms", self.start_ms)?;
+        validate::non_negative("retry_ms", self.retry_ms)?;
+        validate::finite("retry_ms", self.retry_ms)?;
         self.think_ms.check()?;
+        validate::at_least("shards", self.shards, 1)?;
+        if nodes % self.shards != 0 {
+            return Err(Error::out_of_range(
+                "shards",
+                self.shards,
+                format!("must divide the {nodes} nodes into equal groups"),
+            ));
+        }
+        let size = nodes / self.shards;
         if let Target::Node(i) = self.target {
-            if i >= nodes {
+            if i >= size {
                 return Err(Error::UnknownNode {
                     node: i,
-                    cluster_size: nodes,
+                    cluster_size: size,
                     context: "Workload::target".to_string(),
                 });
             }
@@ -223,13 +268,16 @@ struct Client {
     process: u64,
     /// When the next operation is invoked (if none is in flight and some are left).
     next_at: Option<Time>,
+    /// Per shard, the node (index within the shard) the client talks to first.
+    home: Vec<usize>,
     op: Option<Op>,
 }
 
 /// The driver: runs the workload against a simulation and records the history.
 pub(crate) struct ClientDriver {
     workload: Workload,
-    nodes: usize,
+    /// Nodes per shard.
+    size: usize,
     clients: Vec<Client>,
     next_value: i64,
     events: Vec<Event>,
@@ -242,18 +290,20 @@ pub(crate) struct ClientDriver {
 impl ClientDriver {
     pub(crate) fn new(workload: &Workload, seed: u64, nodes: usize) -> Result<ClientDriver> {
         workload.validate(nodes)?;
+        let size = nodes / workload.shards;
         let clients = (0..workload.clients)
             .map(|c| Client {
                 rng: Stream::Client(c).rng(seed),
                 left: workload.ops_per_client,
                 process: c as u64,
                 next_at: None,
+                home: vec![c % size; workload.shards],
                 op: None,
             })
             .collect();
         let mut d = ClientDriver {
             workload: workload.clone(),
-            nodes,
+            size,
             clients,
             next_value: 1,
             events: Vec::new(),
@@ -330,11 +380,13 @@ impl ClientDriver {
         client.left -= 1;
         let read = client.rng.bernoulli(w.read_fraction);
         let key = if w.keys > 1 { client.rng.below(w.keys) as i64 } else { 0 };
-        let node = match w.target {
-            Target::Sticky => c % self.nodes,
-            Target::Random => client.rng.below(self.nodes as u64) as usize,
-            Target::Node(i) => i,
-        };
+        let shard = shard_of(key, w.shards);
+        let node = shard * self.size
+            + match w.target {
+                Target::Sticky | Target::Leader => client.home[shard],
+                Target::Random => client.rng.below(self.size as u64) as usize,
+                Target::Node(i) => i,
+            };
         let request = if read {
             KvRequest::Get { key }
         } else {
@@ -355,6 +407,13 @@ impl ClientDriver {
     }
 
     fn end(&mut self, c: usize, kind: EventType, value: Value, op: Op, at: Time) {
+        if self.workload.target == Target::Leader {
+            let shard = op.node / self.size;
+            let offset = op.node % self.size;
+            // stay with the node that answered; after a timeout, try the next one
+            self.clients[c].home[shard] =
+                if kind == EventType::Info { (offset + 1) % self.size } else { offset };
+        }
         let f = match op.request {
             KvRequest::Get { .. } => F::Read,
             KvRequest::Put { .. } => F::Write,
@@ -402,11 +461,20 @@ impl ClientDriver {
                     }
                     self.redirects += 1;
                     op.redirects += 1;
-                    op.node = match hint {
-                        Some(h) if h.0 < self.nodes && h.0 != op.node => h.0,
-                        _ => (op.node + 1) % self.nodes,
+                    let base = op.node - op.node % self.size;
+                    let (node, when) = match hint {
+                        // the hinted node, if it serves this shard: at once
+                        Some(h) if h.0 / self.size == op.node / self.size && h.0 != op.node => {
+                            (h.0, at.as_ms())
+                        }
+                        // no leader known: the next node of the shard, after a pause
+                        _ => (
+                            base + (op.node - base + 1) % self.size,
+                            at.as_ms() + self.workload.retry_ms,
+                        ),
                     };
-                    op.attempt = sim.request_at(at.as_ms(), op.node, op.request)?;
+                    op.node = node;
+                    op.attempt = sim.request_at(when, op.node, op.request)?;
                     self.clients[c].op = Some(op);
                 }
             }

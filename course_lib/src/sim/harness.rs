@@ -61,8 +61,8 @@ use std::rc::Rc;
 
 use super::clients::ClientDriver;
 use super::{
-    FaultSchedule, KvRequest, KvResponse, Network, Node, Scheduler, SimBuilder, SimStats,
-    Simulation, Stream, Time, Workload,
+    FaultSchedule, KvRequest, KvResponse, Network, Node, RequestId, Scheduler, SimBuilder,
+    SimStats, Simulation, Stream, Time, Workload,
 };
 use crate::consistency::History;
 use crate::error::{validate, Error, Result};
@@ -74,6 +74,8 @@ type StateCheck<N> = Rc<dyn Fn(&Simulation<N>) -> std::result::Result<(), String
 type HistoryCheck = Rc<dyn Fn(&History) -> std::result::Result<(), String>>;
 /// Makes the fault schedule of one run from the faults stream and the cluster size.
 type FaultGen = Rc<dyn Fn(&mut SimRng, usize) -> Result<FaultSchedule>>;
+/// Makes a fresh monitor for one run.
+type MonitorGen<N> = Rc<dyn Fn() -> Box<dyn Monitor<N>>>;
 /// Makes a fresh scheduler for one run.
 type SchedulerGen<N> = Rc<dyn Fn() -> Box<dyn Scheduler<N>>>;
 /// Makes the client driver of one run (only for key-value nodes).
@@ -156,13 +158,14 @@ enum Faults {
 /// [`Experiment::sweep`]. See the [module docs](crate::sim::harness).
 #[derive(Clone)]
 pub struct Experiment<N: Node + Clone> {
-    nodes: Vec<N>,
+    nodes: Rc<Vec<N>>,
     network: Network,
     faults: Faults,
     horizon_ms: f64,
     max_steps: Option<u64>,
     trace: bool,
     invariants: Vec<(String, StateCheck<N>)>,
+    monitors: Vec<MonitorGen<N>>,
     properties: Vec<(String, StateCheck<N>)>,
     history_checks: Vec<(String, HistoryCheck)>,
     stop_when: Option<StateCheck<N>>,
@@ -175,13 +178,14 @@ impl<N: Node + Clone + 'static> Experiment<N> {
     /// constant 1 ms delay, no faults, a 1 s horizon, no trace.
     pub fn new(nodes: Vec<N>) -> Experiment<N> {
         Experiment {
-            nodes,
+            nodes: Rc::new(nodes),
             network: Network::new(crate::dist::Dist::Constant { value: 1.0 }),
             faults: Faults::Fixed(FaultSchedule::new()),
             horizon_ms: 1_000.0,
             max_steps: None,
             trace: false,
             invariants: Vec::new(),
+            monitors: Vec::new(),
             properties: Vec::new(),
             history_checks: Vec::new(),
             stop_when: None,
@@ -240,6 +244,13 @@ impl<N: Node + Clone + 'static> Experiment<N> {
         check: impl Fn(&Simulation<N>) -> std::result::Result<(), String> + 'static,
     ) -> Self {
         self.invariants.push((name.to_string(), Rc::new(check)));
+        self
+    }
+
+    /// A monitor: a check with memory, made fresh by `make` for every run and called after
+    /// every event, after the invariants (see [`Monitor`]).
+    pub fn monitor<M: Monitor<N> + 'static>(mut self, make: impl Fn() -> M + 'static) -> Self {
+        self.monitors.push(Rc::new(move || Box::new(make()) as Box<dyn Monitor<N>>));
         self
     }
 
@@ -317,7 +328,7 @@ impl<N: Node + Clone + 'static> Experiment<N> {
             .network(self.network.clone())
             .faults(self.fault_schedule(seed)?)
             .trace(self.trace)
-            .build(self.nodes.clone())?;
+            .build(self.nodes.as_ref().clone())?;
         if let Some(make) = &self.scheduler {
             sim.set_scheduler_boxed(make());
         }
@@ -327,6 +338,24 @@ impl<N: Node + Clone + 'static> Experiment<N> {
     /// Run the experiment with this seed. The same seed gives the same report, event for
     /// event, on every machine.
     pub fn run(&self, seed: u64) -> Result<Report<N>> {
+        let mut run = self.start(seed)?;
+        let horizon = Time::from_ms(self.horizon_ms);
+        while run.step_until(horizon)?.is_some() {}
+        if run.violation.is_none()
+            && !run.stopped
+            && !run.sim.has_scheduler()
+            && self.max_steps.is_none()
+        {
+            run.sim.advance_clock(horizon);
+        }
+        run.finish()
+    }
+
+    /// Start a run with this seed and hand it over to be stepped by hand
+    /// ([`Run::step`], [`Run::run_until_ms`]): the same run [`Experiment::run`] makes, with the
+    /// clients, invariants and monitors acting after every event, for a lesson that looks at
+    /// the state between events or sends requests of its own.
+    pub fn start(&self, seed: u64) -> Result<Run<N>> {
         let mut sim = self.simulation(seed)?;
         if self.clients.is_some() && self.scheduler.is_some() {
             return Err(Error::invalid(
@@ -334,52 +363,15 @@ impl<N: Node + Clone + 'static> Experiment<N> {
                 "closed-loop clients run in the timed model: remove .scheduler(…) or .clients(…)",
             ));
         }
-        let mut clients = match &self.clients {
+        let clients = match &self.clients {
             Some(make) => Some(make(&mut sim, seed)?),
             None => None,
         };
-        let horizon = Time::from_ms(self.horizon_ms);
-        let max_steps = self.max_steps.unwrap_or(u64::MAX);
-        let mut violation = self.check_invariants(&sim);
-        let mut stopped = false;
-        while violation.is_none() && sim.stats().events < max_steps {
-            if let Some(c) = clients.as_mut() {
-                let next = sim.next_event_time();
-                if let Some(t) = c.next_wakeup().filter(|&t| t <= horizon) {
-                    // the clients act first when their time comes before (or with) the next event
-                    if next.map_or(true, |n| t <= n) {
-                        sim.advance_clock(t);
-                        c.wake(&mut sim)?;
-                        continue;
-                    }
-                }
-            }
-            if sim.step_until(horizon).is_none() {
-                break;
-            }
-            if let Some(c) = clients.as_mut() {
-                c.observe(&mut sim)?;
-            }
-            violation = self.check_invariants(&sim);
-            if let Some(done) = &self.stop_when {
-                if done(&sim).is_err() {
-                    stopped = true;
-                    break;
-                }
-            }
-        }
-        if violation.is_none() && !stopped && !sim.has_scheduler() && self.max_steps.is_none() {
-            sim.advance_clock(horizon);
-        }
-        let history = match &clients {
-            Some(c) => Some(c.history()?),
-            None => None,
-        };
-        if violation.is_none() {
-            violation = self.final_checks(&sim, history.as_ref());
-        }
-        let redirects = clients.as_ref().map_or(0, |c| c.redirects());
-        Ok(Report { seed, sim, violation, history, stopped, redirects })
+        let monitors = self.monitors.iter().map(|make| make()).collect();
+        let mut run =
+            Run { exp: self.clone(), sim, clients, monitors, violation: None, stopped: false };
+        run.violation = run.check_now();
+        Ok(run)
     }
 
     /// Run every seed in `seeds`. With [`Sweep::StopAtFirst`] it stops at the first
@@ -412,7 +404,7 @@ impl<N: Node + Clone + 'static> Experiment<N> {
     fn check_invariants(&self, sim: &Simulation<N>) -> Option<Violation> {
         for (name, check) in &self.invariants {
             if let Err(detail) = check(sim) {
-                return Some(violation(sim, name, detail));
+                return Some(Violation::now(sim, name, detail));
             }
         }
         None
@@ -421,7 +413,7 @@ impl<N: Node + Clone + 'static> Experiment<N> {
     fn final_checks(&self, sim: &Simulation<N>, history: Option<&History>) -> Option<Violation> {
         for (name, check) in &self.properties {
             if let Err(detail) = check(sim) {
-                return Some(violation(sim, name, detail));
+                return Some(Violation::now(sim, name, detail));
             }
         }
         for (name, check) in &self.history_checks {
@@ -432,7 +424,7 @@ impl<N: Node + Clone + 'static> Experiment<N> {
                         .to_string()),
                 };
             if let Err(detail) = result {
-                return Some(violation(sim, name, detail));
+                return Some(Violation::now(sim, name, detail));
             }
         }
         None
@@ -454,13 +446,165 @@ where
     }
 }
 
-fn violation<N: Node>(sim: &Simulation<N>, name: &str, detail: String) -> Violation {
-    Violation {
-        property: name.to_string(),
-        seed: sim.seed(),
-        at_ms: sim.now_ms(),
-        step: sim.stats().events,
-        detail,
+/// A check that keeps state from event to event (what it has seen so far), made fresh for
+/// every run by [`Experiment::monitor`]. Raft's safety monitors are one: "a leader never
+/// overwrites its log" needs the log it had before.
+pub trait Monitor<N: Node> {
+    /// Called after every event: `Ok(())`, or the violation (make it with
+    /// [`Violation::now`]).
+    fn check(&mut self, sim: &Simulation<N>) -> std::result::Result<(), Violation>;
+}
+
+/// A run in progress, stepped by hand: see [`Experiment::start`]. After every event the
+/// clients act, then the invariants and monitors are checked; after a violation (or when
+/// `stop_when` holds) the run does not step any more. [`Run::finish`] ends it with the final
+/// properties and history checks, as [`Experiment::run`] does.
+pub struct Run<N: Node + Clone> {
+    exp: Experiment<N>,
+    sim: Simulation<N>,
+    clients: Option<Box<dyn Clients<N>>>,
+    monitors: Vec<Box<dyn Monitor<N>>>,
+    violation: Option<Violation>,
+    stopped: bool,
+}
+
+impl<N: Node + Clone + 'static> Run<N> {
+    /// The next thing that happens, if it happens by `until`: a client acting or one event,
+    /// then the checks. Returns its time, or `None` when nothing is left before `until`, the
+    /// step budget is spent, a check failed or `stop_when` held.
+    pub fn step_until(&mut self, until: Time) -> Result<Option<Time>> {
+        let budget = self.exp.max_steps.unwrap_or(u64::MAX);
+        if self.violation.is_some() || self.stopped || self.sim.stats().events >= budget {
+            return Ok(None);
+        }
+        if let Some(c) = self.clients.as_mut() {
+            if let Some(t) = c.next_wakeup().filter(|&t| t <= until) {
+                // the clients act first when their time comes before (or with) the next event
+                if self.sim.next_event_time().map_or(true, |n| t <= n) {
+                    self.sim.advance_clock(t);
+                    c.wake(&mut self.sim)?;
+                    return Ok(Some(t));
+                }
+            }
+        }
+        let Some(t) = self.sim.step_until(until) else { return Ok(None) };
+        if let Some(c) = self.clients.as_mut() {
+            c.observe(&mut self.sim)?;
+        }
+        self.violation = self.check_now();
+        if let Some(done) = &self.exp.stop_when {
+            if self.violation.is_none() && done(&self.sim).is_err() {
+                self.stopped = true;
+            }
+        }
+        Ok(Some(t))
+    }
+
+    /// One step, whenever it comes (see [`Run::step_until`]).
+    pub fn step(&mut self) -> Result<Option<Time>> {
+        self.step_until(Time::MAX)
+    }
+
+    /// Run everything up to `t_ms`, then set the clock to `t_ms` (unless the run stopped
+    /// earlier at a violation or `stop_when`).
+    pub fn run_until_ms(&mut self, t_ms: f64) -> Result<()> {
+        validate::finite("t_ms", t_ms)?;
+        let until = Time::from_ms(t_ms);
+        while self.step_until(until)?.is_some() {}
+        if self.violation.is_none() && !self.stopped {
+            self.sim.advance_clock(until);
+        }
+        Ok(())
+    }
+
+    fn check_now(&mut self) -> Option<Violation> {
+        if let Some(v) = self.exp.check_invariants(&self.sim) {
+            return Some(v);
+        }
+        for m in &mut self.monitors {
+            if let Err(v) = m.check(&self.sim) {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    /// Hand a request of your own to `node` now (outside the workload; its answer is in
+    /// [`Simulation::answered`], not in the history).
+    pub fn request(&mut self, node: usize, request: N::Request) -> Result<RequestId> {
+        let now = self.sim.now_ms();
+        self.sim.request_at(now, node, request)
+    }
+
+    /// The simulation so far.
+    pub fn sim(&self) -> &Simulation<N> {
+        &self.sim
+    }
+
+    /// The simulation, to poke by hand (hold or release messages, inject requests). Events
+    /// stepped directly on it skip the clients and the checks.
+    pub fn sim_mut(&mut self) -> &mut Simulation<N> {
+        &mut self.sim
+    }
+
+    /// The first violation so far.
+    pub fn violation(&self) -> Option<&Violation> {
+        self.violation.as_ref()
+    }
+
+    /// The clients' history so far (`None` without clients; operations in flight have no
+    /// completion yet).
+    pub fn history(&self) -> Result<Option<History>> {
+        self.clients.as_ref().map(|c| c.history()).transpose()
+    }
+
+    /// Redirects the clients followed so far.
+    pub fn redirects(&self) -> u64 {
+        self.clients.as_ref().map_or(0, |c| c.redirects())
+    }
+
+    /// Run the final properties and history checks now, on the state and history so far, as
+    /// if the run ended here; a failure becomes the run's violation. Returns it.
+    pub fn check_final(&mut self) -> Result<Option<&Violation>> {
+        if self.violation.is_none() {
+            let history = self.history()?;
+            self.violation = self.exp.final_checks(&self.sim, history.as_ref());
+        }
+        Ok(self.violation.as_ref())
+    }
+
+    /// End the run here: the final properties and history checks, and the report.
+    pub fn finish(mut self) -> Result<Report<N>> {
+        let history = self.history()?;
+        if self.violation.is_none() {
+            self.violation = self.exp.final_checks(&self.sim, history.as_ref());
+        }
+        let redirects = self.redirects();
+        Ok(Report {
+            seed: self.sim.seed(),
+            sim: self.sim,
+            violation: self.violation,
+            history,
+            stopped: self.stopped,
+            redirects,
+        })
+    }
+}
+
+impl Violation {
+    /// A violation of `property` found now in `sim` (its seed, time and event count).
+    pub fn now<N: Node>(
+        sim: &Simulation<N>,
+        property: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Violation {
+        Violation {
+            property: property.into(),
+            seed: sim.seed(),
+            at_ms: sim.now_ms(),
+            step: sim.stats().events,
+            detail: detail.into(),
+        }
     }
 }
 
@@ -514,6 +658,14 @@ impl<N: Node> Report<N> {
     /// The simulation's counters.
     pub fn stats(&self) -> &SimStats {
         self.sim.stats()
+    }
+
+    /// The last `n` events of the trace, as text (the events leading to a violation: the
+    /// run stops at the event that broke it). Empty if the run was not traced; a sweep's
+    /// [`SweepReport::replay`] is.
+    pub fn trace_tail(&self, n: usize) -> Vec<String> {
+        let events = self.sim.trace().events();
+        events[events.len().saturating_sub(n)..].iter().map(|e| e.to_string()).collect()
     }
 }
 

@@ -171,9 +171,9 @@ mod trace;
 pub mod demo;
 
 pub use bugs::Bugs;
-pub use clients::{KvRequest, KvResponse, Target, Workload};
+pub use clients::{shard_of, KvRequest, KvResponse, Target, Workload};
 pub use faults::{Fault, FaultSchedule};
-pub use harness::{Experiment, Report, Sweep, SweepReport, Violation};
+pub use harness::{Experiment, Monitor, Report, Run, Sweep, SweepReport, Violation};
 pub use network::{Link, Network};
 pub use node::{Ctx, Node};
 pub use schedule::{EarliestFirst, Pending, PendingKind, RandomOrder, SchedView, Scheduler};
