@@ -405,3 +405,105 @@ fn the_simulator_and_the_migrated_protocols_do_not_depend_on_the_plot_layer() {
         assert!(files >= at_least, "read {files} files of src/{module}");
     }
 }
+
+// ---- runs stepped by hand, monitors, leader-following clients, shards ------------------------
+
+#[test]
+fn a_run_stepped_by_hand_is_the_run_the_experiment_makes() {
+    let exp = kv_exp(Bugs::none(), Workload::new(3, 20).target(Target::Random)).trace(true);
+    for seed in 0..5 {
+        let whole = exp.run(seed).unwrap();
+        let mut run = exp.start(seed).unwrap();
+        let mut steps = 0;
+        while run.sim().now_ms() < 1_000.0 && run.step().unwrap().is_some() {
+            steps += 1;
+        }
+        run.run_until_ms(5_000.0).unwrap();
+        let by_hand = run.finish().unwrap();
+        assert!(steps > 10, "seed {seed}: {steps} steps");
+        assert_eq!(trace_lines(whole.sim()), trace_lines(by_hand.sim()), "seed {seed}");
+        assert_eq!(whole.history(), by_hand.history(), "seed {seed}");
+        assert_eq!(whole.violation(), by_hand.violation(), "seed {seed}");
+    }
+}
+
+/// A monitor with memory: the number of pongs the pinger has seen never goes down.
+struct NeverFewer {
+    last: u64,
+    checks: u64,
+}
+
+impl course_lib::sim::Monitor<PingPong> for NeverFewer {
+    fn check(&mut self, sim: &Simulation<PingPong>) -> Result<(), course_lib::sim::Violation> {
+        self.checks += 1;
+        let now = sim.nodes()[0].completed() as u64;
+        if now < self.last {
+            return Err(course_lib::sim::Violation::now(sim, "never fewer", "went down"));
+        }
+        self.last = now;
+        // planted: fire on the fifth round, so the test sees where a monitor stops the run
+        if now >= 5 {
+            return Err(course_lib::sim::Violation::now(
+                sim,
+                "fewer than 5 rounds",
+                format!("{now} rounds after {} checks", self.checks),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_monitor_is_made_fresh_for_every_run_and_stops_it_at_the_event_that_breaks_it() {
+    let exp = Experiment::new(PingPong::pair(10))
+        .network(lossy())
+        .horizon_ms(2_000.0)
+        .monitor(|| NeverFewer { last: 0, checks: 0 });
+    let a = exp.run(3).unwrap();
+    let b = exp.run(3).unwrap();
+    let v = a.violation().expect("five rounds happen within 2 s");
+    assert_eq!(v.property, "fewer than 5 rounds");
+    // the same seed again: the same event and the same count of checks (a fresh monitor)
+    assert_eq!(a.violation(), b.violation());
+    assert_eq!(a.stats().events, v.step, "the run stopped at the violating event");
+    let sweep = exp.sweep(0..10, Sweep::CollectAll).unwrap();
+    assert_eq!(sweep.violations().len(), 10);
+    assert!(sweep.replay().is_some_and(|r| r.trace_tail(5).len() == 5));
+}
+
+#[test]
+fn a_leader_following_client_stays_with_the_node_that_answered() {
+    let redirects = |target| {
+        let r = kv_exp(Bugs::none(), Workload::new(4, 25).target(target)).run(5).unwrap();
+        assert!(r.passed(), "{r}");
+        assert_eq!(r.history().unwrap().len(), 100);
+        r.redirects()
+    };
+    // sticky clients 1, 2 (of 0..4, 3 nodes) start at a backup for every operation; a
+    // leader-following client is redirected once, then stays with the primary
+    let sticky = redirects(Target::Sticky);
+    let leader = redirects(Target::Leader);
+    assert!(sticky >= 40, "sticky {sticky}");
+    assert!(leader <= 4, "leader-following {leader}");
+}
+
+#[test]
+fn shards_must_divide_the_nodes_and_targets_must_lie_in_a_shard() {
+    let e = kv_exp(Bugs::none(), Workload::new(2, 5).shards(2)).run(0).err().unwrap().to_string();
+    assert!(e.starts_with("shards = 2") && e.contains("3 nodes"), "{e}");
+    let e = kv_exp(Bugs::none(), Workload::new(2, 5).target(Target::Node(3)))
+        .run(0)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("n3"), "{e}");
+    let e =
+        kv_exp(Bugs::none(), Workload::new(2, 5).retry_ms(-1.0)).run(0).err().unwrap().to_string();
+    assert!(e.starts_with("retry_ms = -1"), "{e}");
+    // keys spread over the shards
+    let per_shard = (0..1000).fold([0; 4], |mut n, k| {
+        n[course_lib::sim::shard_of(k, 4)] += 1;
+        n
+    });
+    assert!(per_shard.iter().all(|&n| n > 200), "{per_shard:?}");
+}
