@@ -146,6 +146,15 @@
 //! * **Invariants** are checked after every event ([`Experiment::invariant`]), liveness at the
 //!   end ([`Experiment::property`]), client histories by the checkers of
 //!   [`crate::consistency`] ([`Experiment::check_history`]); all fail as one [`Violation`].
+//!   A check that must remember what it saw (a leader's log before this event) is a
+//!   [`Monitor`], made fresh for every run ([`Experiment::monitor`]; Raft's five properties
+//!   are one).
+//! * **Stepping by hand**: a lesson that looks between events, or sends requests of its own,
+//!   starts the run ([`Experiment::start`] → [`Run`]) and steps it; the clients, invariants and
+//!   monitors act exactly as in [`Experiment::run`] (a test checks the two are the same run).
+//!   A module's interactive view (Raft's `Cluster`) wraps a [`Run`], it does not loop itself.
+//! * **Clients** of a leader-based store use [`Target::Leader`]; a sharded store (Multi-Raft)
+//!   sets [`Workload::shards`], and key `k` goes to shard [`shard_of`]`(k, shards)`.
 //! * **Tests** per module: unit tests of the node, a sweep over many seeds that must pass,
 //!   each planted bug caught by a sweep, published numbers reproduced within the source's
 //!   tolerance, and a pinned digest in `tests/determinism_digests.rs`.
