@@ -285,6 +285,9 @@ pub(crate) struct ClientDriver {
     seen: usize,
     /// Redirects followed, in all (a redirect is not an operation).
     pub(crate) redirects: u64,
+    /// The earliest time the driver must act, recomputed whenever a client's state changes
+    /// (the run loop asks after every event).
+    wakeup: Option<Time>,
 }
 
 impl ClientDriver {
@@ -309,11 +312,13 @@ impl ClientDriver {
             events: Vec::new(),
             seen: 0,
             redirects: 0,
+            wakeup: None,
         };
         let start = Time::from_ms(workload.start_ms);
         for c in 0..d.clients.len() {
             d.schedule_next(c, start);
         }
+        d.refresh();
         Ok(d)
     }
 
@@ -328,13 +333,18 @@ impl ClientDriver {
 
     /// The earliest time the driver must act (an invocation or a deadline).
     pub(crate) fn next_wakeup(&self) -> Option<Time> {
-        self.clients
+        self.wakeup
+    }
+
+    fn refresh(&mut self) {
+        self.wakeup = self
+            .clients
             .iter()
             .filter_map(|c| match c.op {
                 Some(op) => Some(op.deadline),
                 None => c.next_at,
             })
-            .min()
+            .min();
     }
 
     fn record(&mut self, process: u64, kind: EventType, f: F, value: Value, key: i64, at: Time) {
@@ -366,6 +376,7 @@ impl ClientDriver {
                 self.invoke(sim, c)?;
             }
         }
+        self.refresh();
         Ok(())
     }
 
@@ -433,6 +444,9 @@ impl ClientDriver {
     where
         N: Node<Request = KvRequest, Response = KvResponse>,
     {
+        if self.seen == sim.answered().len() {
+            return Ok(());
+        }
         while self.seen < sim.answered().len() {
             let a = &sim.answered()[self.seen];
             let (id, response, at) = (a.id, a.response, a.answered);
@@ -479,6 +493,7 @@ impl ClientDriver {
                 }
             }
         }
+        self.refresh();
         Ok(())
     }
 
