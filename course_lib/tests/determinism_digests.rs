@@ -100,7 +100,7 @@ const PINS: &[Pin] = &[
     (
         "consistency",
         consistency_text,
-        "95e2996d74797fc6d6afc3856ec2fa8e7bdb7ccbb6fb80c1fa52100ef8c9b939",
+        "b9dd8d36695176d3d0b5a1ed08b0a1d9aedcc4af1b62837fa3757f856e64a0b4",
     ),
     (
         "replication",
@@ -564,12 +564,11 @@ fn consistency_text() -> Out {
     let mut t = String::new();
     let net = Network::new(Dist::exponential_mean(1.0)?).with_loss(0.05);
     let faults = FaultSchedule::new().crash(2, 10.0).restart(2, 30.0);
-    let abd = RegisterConfig::linearizable(3)?;
-    let run = run_register(&abd, &Workload::new(4, 10)?, net.clone(), faults.clone(), 7)?;
+    let abd = RegisterConfig::linearizable(3);
+    let run = run_register(&abd, &Workload::new(4, 10), net.clone(), faults.clone(), 7)?;
     register_run_text(&mut t, "abd", &run)?;
-    let mut roaming = Workload::new(4, 10)?;
-    roaming.sticky = false;
-    let dynamo = RegisterConfig::partial(3, 1, 1)?;
+    let roaming = Workload::new(4, 10).target(course_lib::sim::Target::Random);
+    let dynamo = RegisterConfig::partial(3, 1, 1);
     register_run_text(&mut t, "partial", &run_register(&dynamo, &roaming, net, faults, 7)?)?;
     for (name, cfg) in [("cp", abd), ("ap", dynamo)] {
         let o = partition_experiment(&cfg, 200.0, 1)?;

@@ -6,8 +6,11 @@
 //!   before each read returns — linearizable. With [`RegisterConfig::partial`] it is
 //!   Dynamo-style: R and W replies, last-writer-wins timestamps, no write-back — fast, available,
 //!   and not linearizable.
-//! * [`run_register`] drives clients against a cluster (each client talks to one replica,
-//!   gives up after a timeout) and returns the client [`History`] plus latencies.
+//! * [`run_register`] runs the harness's clients ([`Workload`]: sticky sessions, or a random
+//!   replica per operation) against a cluster on the experiment harness
+//!   ([`register_experiment`]) and returns the client [`History`] plus latencies. A replica
+//!   speaks the shared [`KvRequest`]/[`KvResponse`]: a coordinator whose quorum does not answer
+//!   in time says [`KvResponse::Unknown`], an `info` operation.
 //! * [`partition_experiment`] runs the CAP experiment of notebook 11: a partition cuts one
 //!   replica off; how many operations succeed, and how many reads are stale?
 //! * [`random_register_history`] makes linearizable-by-construction histories (optionally with
@@ -31,8 +34,8 @@
 //! asks a quorum instead.
 //!
 //! The written value is not the timestamp; it only makes the history's writes distinct, as
-//! Jepsen's checkers require. [`run_register`] numbers a write when it is invoked, not when its
-//! client starts thinking about it (a client that thinks longer invokes later), so the values
+//! Jepsen's checkers require. The harness's clients number a write when it is invoked, not when
+//! its client starts thinking about it (a client that thinks longer invokes later), so the values
 //! increase in invocation order and agree with the replicas' timestamps — the version order
 //! [`check_session`](super::check_session) assumes — except, possibly, between writes invoked
 //! in the same nanosecond, which are concurrent anyway.
@@ -46,12 +49,16 @@
 
 use std::collections::HashMap;
 
-use super::history::{Event, EventType, History, Value, F};
+use super::history::{Event, EventType, History, Outcome, Value, F};
 use super::models::stale_reads;
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
 use crate::rng::SimRng;
-use crate::sim::{Ctx, FaultSchedule, Network, Node, NodeId, RequestId, SimBuilder, Time};
+use crate::sim::{
+    Ctx, Experiment, FaultSchedule, KvRequest, KvResponse, Network, Node, NodeId, RequestId, Time,
+};
+/// The harness's clients, as the register uses them.
+pub use crate::sim::{Target, Workload};
 
 /// A timestamp: (counter, writer node). Ordered lexicographically; larger is newer.
 pub type Ts = (u64, usize);
@@ -86,43 +93,35 @@ pub struct RegisterConfig {
 impl RegisterConfig {
     /// ABD on `n` replicas: majority quorums, query before write, write-back on read.
     /// Linearizable, available only while a majority is reachable.
-    pub fn linearizable(n: usize) -> Result<Self> {
-        validate::at_least("n", n, 1)?;
+    pub fn linearizable(n: usize) -> Self {
         let m = n / 2 + 1;
-        Ok(RegisterConfig {
+        RegisterConfig {
             n,
             r: m,
             w: m,
             query_before_write: true,
             write_back: true,
             timeout_ms: 50.0,
-        })
+        }
     }
 
     /// Dynamo-style partial quorums: wait for `r` replies to a read and `w` acks to a write,
     /// last-writer-wins by the coordinator's clock at invocation, no write-back.
-    /// `1 <= r, w <= n`. With `r + w > n` and no failures reads are never stale, but the store
-    /// is not linearizable (no write-back); with `r + w <= n` reads can be stale.
-    pub fn partial(n: usize, r: usize, w: usize) -> Result<Self> {
-        let cfg = RegisterConfig {
-            n,
-            r,
-            w,
-            query_before_write: false,
-            write_back: false,
-            timeout_ms: 50.0,
-        };
-        cfg.validate()?;
-        Ok(cfg)
+    /// `1 <= r, w <= n` (checked when the register is run). With `r + w > n` and no failures
+    /// reads are never stale, but the store is not linearizable (no write-back); with
+    /// `r + w <= n` reads can be stale.
+    pub fn partial(n: usize, r: usize, w: usize) -> Self {
+        RegisterConfig { n, r, w, query_before_write: false, write_back: false, timeout_ms: 50.0 }
     }
 
     /// The same configuration with another timeout (ms, > 0).
-    pub fn with_timeout(mut self, timeout_ms: f64) -> Result<Self> {
-        self.timeout_ms = validate::positive("timeout_ms", timeout_ms)?;
-        Ok(self)
+    pub fn with_timeout(mut self, timeout_ms: f64) -> Self {
+        self.timeout_ms = timeout_ms;
+        self
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks every field, naming the first bad one.
+    pub fn validate(&self) -> Result<()> {
         validate::at_least("n", self.n, 1)?;
         for (name, v) in [("R", self.r), ("W", self.w)] {
             if v == 0 || v > self.n {
@@ -169,26 +168,6 @@ pub enum RegMsg {
         /// Operation number.
         op: u64,
     },
-}
-
-/// A client request to a replica (the replica coordinates it).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RegRequest {
-    /// Read the register.
-    Read,
-    /// Write a value.
-    Write(i64),
-}
-
-/// A coordinator's answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RegResponse {
-    /// The value read.
-    ReadOk(Option<i64>),
-    /// The write is stored on W replicas.
-    WriteOk,
-    /// No quorum answered in time: the outcome is unknown.
-    Timeout,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -268,8 +247,8 @@ impl RegisterNode {
     fn finish(&mut self, ctx: &mut Ctx<Self>, op: u64) {
         if let Some(p) = self.pending.remove(&op) {
             let resp = match p.write {
-                Some(_) => RegResponse::WriteOk,
-                None => RegResponse::ReadOk(p.best.1),
+                Some(_) => KvResponse::Written,
+                None => KvResponse::Value(p.best.1),
             };
             ctx.respond(p.req, resp);
         }
@@ -279,16 +258,17 @@ impl RegisterNode {
 impl Node for RegisterNode {
     type Msg = RegMsg;
     type Timer = u64;
-    type Request = RegRequest;
-    type Response = RegResponse;
+    type Request = KvRequest;
+    type Response = KvResponse;
 
-    fn on_request(&mut self, ctx: &mut Ctx<Self>, id: RequestId, request: RegRequest) {
+    /// Every key is the one register (the workload must have one key).
+    fn on_request(&mut self, ctx: &mut Ctx<Self>, id: RequestId, request: KvRequest) {
         let op = self.next_op;
         self.next_op += 1;
         ctx.set_timer(self.cfg.timeout_ms, op);
         let write = match request {
-            RegRequest::Read => None,
-            RegRequest::Write(v) => Some(v),
+            KvRequest::Get { .. } => None,
+            KvRequest::Put { value, .. } => Some(value),
         };
         self.pending.insert(
             op,
@@ -358,42 +338,12 @@ impl Node for RegisterNode {
 
     fn on_timer(&mut self, ctx: &mut Ctx<Self>, op: u64) {
         if let Some(p) = self.pending.remove(&op) {
-            ctx.respond(p.req, RegResponse::Timeout);
+            ctx.respond(p.req, KvResponse::Unknown);
         }
     }
 
     fn restarted(&self) -> Self {
         RegisterNode { pending: HashMap::new(), ..self.clone() }
-    }
-}
-
-/// What the clients do.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Workload {
-    /// Client processes (see `sticky` for which replica each one talks to).
-    pub clients: usize,
-    /// Operations each client issues (one at a time).
-    pub ops_per_client: usize,
-    /// Probability that an operation is a read (else a write of a fresh, increasing value).
-    pub read_fraction: f64,
-    /// Pause between a client's answer and its next request (ms).
-    pub think_ms: Dist,
-    /// Sticky sessions: client c always talks to replica c mod N. Otherwise each request goes
-    /// to a replica chosen at random.
-    pub sticky: bool,
-}
-
-impl Workload {
-    /// `clients` clients, `ops_per_client` operations each, half reads, ~2 ms think time.
-    pub fn new(clients: usize, ops_per_client: usize) -> Result<Self> {
-        validate::at_least("clients", clients, 1)?;
-        Ok(Workload {
-            clients,
-            ops_per_client,
-            read_fraction: 0.5,
-            think_ms: Dist::exponential_mean(2.0)?,
-            sticky: true,
-        })
     }
 }
 
@@ -408,19 +358,46 @@ pub struct RegisterRun {
     pub read_latency_ms: Vec<f64>,
     /// Latency (ms) of every write that completed ok (0 when W = 1, as for reads).
     pub write_latency_ms: Vec<f64>,
-    /// Requests that timed out (recorded as `info`).
+    /// Operations that ended as `info` (the coordinator's quorum did not answer in time, or
+    /// the client's own timeout passed first).
     pub timeouts: usize,
 }
 
-/// Runs `workload` against a cluster configured by `cfg` on `network` with `faults`; the same
-/// seed gives the same history.
+/// The register as an experiment of the harness: `cfg.n` replicas on `network` with `faults`,
+/// the harness's clients running `workload` (one register: `workload.keys` must be 1), until
+/// every operation has ended.
+pub fn register_experiment(
+    cfg: &RegisterConfig,
+    workload: &Workload,
+    network: Network,
+    faults: FaultSchedule,
+) -> Result<Experiment<RegisterNode>> {
+    if workload.keys != 1 {
+        return Err(Error::out_of_range(
+            "keys",
+            workload.keys,
+            "the register is a single key: use a workload with keys = 1",
+        ));
+    }
+    Ok(Experiment::new(RegisterNode::cluster(cfg)?)
+        .network(network)
+        .faults(faults)
+        .clients(workload.clone())
+        .horizon_ms(RUN_TO_THE_END_MS))
+}
+
+/// A horizon no register run reaches: every operation ends by its coordinator's timer.
+const RUN_TO_THE_END_MS: f64 = 1e9;
+
+/// Runs `workload` against a cluster configured by `cfg` on `network` with `faults`, on the
+/// experiment harness ([`register_experiment`]); the same seed gives the same history.
 ///
 /// ```
 /// use course_lib::consistency::sim::{run_register, RegisterConfig, Workload};
 /// use course_lib::consistency::check_cas_register;
 /// use course_lib::prelude::*;
 /// let net = Network::new(Dist::exponential_mean(1.0)?);
-/// let run = run_register(&RegisterConfig::linearizable(3)?, &Workload::new(4, 10)?, net,
+/// let run = run_register(&RegisterConfig::linearizable(3), &Workload::new(4, 10), net,
 ///                        FaultSchedule::new(), 7)?;
 /// assert_eq!(run.history.len(), 40);
 /// assert!(check_cas_register(&run.history).is_linearizable());
@@ -433,157 +410,24 @@ pub fn run_register(
     faults: FaultSchedule,
     seed: u64,
 ) -> Result<RegisterRun> {
-    cfg.validate()?;
-    validate::probability("read_fraction", workload.read_fraction)?;
-    validate::at_least("clients", workload.clients, 1)?;
-    let mut sim =
-        SimBuilder::new(seed).network(network).faults(faults).build(RegisterNode::cluster(cfg)?)?;
-    let mut rng = SimRng::stream(seed, 0xC11E);
-    let n_clients = workload.clients;
-    // An operation a client has chosen (when its think time began) but not yet invoked.
-    struct Planned {
-        at: f64,
-        client: usize,
-        write: bool,
-        replica: usize,
-        process: u64,
-    }
-    // Kind and replica are drawn when the client starts thinking; the written value is taken
-    // only when the operation is invoked, so values increase in invocation order (the order
-    // in which the coordinators' clocks stamp them).
-    let plan = |rng: &mut SimRng, client: usize, at: f64, process: u64| {
-        let write = !rng.bernoulli(workload.read_fraction);
-        // on the simulator's nanosecond grid, so that the completion cannot sort before it
-        let at = Time::from_ms(at).as_ms();
-        let replica =
-            if workload.sticky { client % cfg.n } else { rng.below(cfg.n as u64) as usize };
-        Planned { at, client, write, replica, process }
-    };
-    // per client: ops left, current process id; in flight: request → (client, request,
-    // invocation time, process)
-    let mut left = vec![workload.ops_per_client; n_clients];
-    let mut process: Vec<u64> = (0..n_clients as u64).collect();
-    let mut planned: Vec<Planned> = Vec::new();
-    let mut inflight: HashMap<RequestId, (usize, RegRequest, f64, u64)> = HashMap::new();
-    let mut events: Vec<(f64, u8, usize, Event)> = Vec::new();
-    let mut next_value = 1i64;
-    let mut seq = 0usize;
-    for c in 0..n_clients {
-        if left[c] > 0 {
-            left[c] -= 1;
-            let at = 0.1 * c as f64 + workload.think_ms.sample_delay(&mut rng);
-            planned.push(plan(&mut rng, c, at, process[c]));
-        }
-    }
-    let mut seen = 0usize;
+    let report = register_experiment(cfg, workload, network, faults)?.run(seed)?;
+    let history = report.history().cloned().expect("an experiment with clients has a history");
     let (mut read_lat, mut write_lat, mut timeouts) = (Vec::new(), Vec::new(), 0usize);
-    loop {
-        // Invoke the earliest planned operation (the first planned, among equal times) if it
-        // comes no later than the simulator's next event.
-        let earliest = planned
-            .iter()
-            .enumerate()
-            .min_by(|x, y| x.1.at.total_cmp(&y.1.at))
-            .map(|(i, p)| (i, p.at));
-        if let Some((i, at)) = earliest {
-            if sim.next_event_time().map_or(true, |t| Time::from_ms(at) <= t) {
-                let p = planned.remove(i);
-                let (req, f, value) = if p.write {
-                    next_value += 1;
-                    (RegRequest::Write(next_value - 1), F::Write, Value::Int(next_value - 1))
+    for op in history.operations() {
+        match (op.outcome, op.complete) {
+            (Outcome::Ok, Some(done)) => {
+                let latency = history.event_time(done) - history.event_time(op.invoke);
+                if op.f == F::Read {
+                    read_lat.push(latency)
                 } else {
-                    (RegRequest::Read, F::Read, Value::Nil)
-                };
-                let id = sim.request_at(p.at, p.replica, req)?;
-                inflight.insert(id, (p.client, req, p.at, p.process));
-                seq += 1;
-                events.push((
-                    p.at,
-                    0,
-                    seq,
-                    Event {
-                        process: p.process,
-                        kind: EventType::Invoke,
-                        f,
-                        value,
-                        key: None,
-                        time_ns: Some(ms_to_ns(p.at)),
-                        line: 0,
-                    },
-                ));
-                continue;
-            }
-        }
-        if sim.step().is_none() {
-            break;
-        }
-        let answered = sim.answered();
-        if answered.len() == seen {
-            continue;
-        }
-        let new: Vec<(RequestId, RegResponse, f64)> =
-            answered[seen..].iter().map(|a| (a.id, a.response, a.answered.as_ms())).collect();
-        seen = answered.len();
-        for (id, resp, t) in new {
-            let Some((c, req, t0, p)) = inflight.remove(&id) else { continue };
-            let f = match req {
-                RegRequest::Read => F::Read,
-                RegRequest::Write(_) => F::Write,
-            };
-            let (kind, value) = match (resp, req) {
-                (RegResponse::ReadOk(v), _) => {
-                    read_lat.push(t - t0);
-                    (EventType::Ok, Value::from(v))
+                    write_lat.push(latency)
                 }
-                (RegResponse::WriteOk, RegRequest::Write(v)) => {
-                    write_lat.push(t - t0);
-                    (EventType::Ok, Value::Int(v))
-                }
-                (_, RegRequest::Write(v)) => (EventType::Info, Value::Int(v)),
-                _ => (EventType::Info, Value::Nil),
-            };
-            if kind == EventType::Info {
-                timeouts += 1;
-                process[c] += n_clients as u64;
             }
-            seq += 1;
-            events.push((
-                t,
-                1,
-                seq,
-                Event {
-                    process: p,
-                    kind,
-                    f,
-                    value,
-                    key: None,
-                    time_ns: Some(ms_to_ns(t)),
-                    line: 0,
-                },
-            ));
-            if left[c] > 0 {
-                left[c] -= 1;
-                let at = t + workload.think_ms.sample_delay(&mut rng);
-                planned.push(plan(&mut rng, c, at, process[c]));
-            }
+            (Outcome::Info, _) => timeouts += 1,
+            _ => {}
         }
     }
-    // invocations before completions at equal times (equal times are concurrent)
-    events.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-    let events: Vec<Event> = events
-        .into_iter()
-        .enumerate()
-        .map(|(i, (_, _, _, mut e))| {
-            e.line = i + 1;
-            e
-        })
-        .collect();
-    Ok(RegisterRun {
-        history: History::from_events(events)?,
-        read_latency_ms: read_lat,
-        write_latency_ms: write_lat,
-        timeouts,
-    })
+    Ok(RegisterRun { history, read_latency_ms: read_lat, write_latency_ms: write_lat, timeouts })
 }
 
 fn ms_to_ns(ms: f64) -> i64 {
@@ -632,10 +476,11 @@ pub fn partition_experiment(
         FaultSchedule::new()
     };
     let clients = 2 * cfg.n;
-    let mut wl = Workload::new(clients, 0)?;
-    wl.think_ms = Dist::exponential_mean(2.0)?;
-    // enough operations to keep every client busy past the end of the partition
-    wl.ops_per_client = ((end + 100.0) / 2.5).ceil() as usize;
+    // enough operations to keep every client busy past the end of the partition; the clients'
+    // own timeout is longer than the coordinator's, so the coordinator decides
+    let wl = Workload::new(clients, ((end + 100.0) / 2.5).ceil() as usize)
+        .think_ms(Dist::exponential_mean(2.0)?)
+        .timeout_ms(cfg.timeout_ms * 2.0);
     let run = run_register(cfg, &wl, Network::new(Dist::exponential_mean(1.0)?), faults, seed)?;
     let h = &run.history;
     let during: Vec<&super::history::Operation> = h

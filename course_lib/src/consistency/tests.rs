@@ -719,62 +719,62 @@ fn abd_is_linearizable_and_partial_quorums_are_caught() {
     use super::sim::{run_register, RegisterConfig, Workload};
     use crate::prelude::*;
     let net = || Network::new(Dist::exponential_mean(1.0).unwrap());
-    let wl = Workload::new(5, 20).unwrap();
+    let wl = Workload::new(5, 20);
     let mut caught = 0;
     for seed in 0..6 {
-        let good = run_register(
-            &RegisterConfig::linearizable(3).unwrap(),
-            &wl,
-            net(),
-            FaultSchedule::new(),
-            seed,
-        )
-        .unwrap();
+        let good =
+            run_register(&RegisterConfig::linearizable(3), &wl, net(), FaultSchedule::new(), seed)
+                .unwrap();
         let v = check_cas_register(&good.history);
         assert!(v.is_linearizable(), "seed {seed}: {}", v.explanation());
-        let bad = run_register(
-            &RegisterConfig::partial(3, 1, 1).unwrap(),
-            &wl,
-            net(),
-            FaultSchedule::new(),
-            seed,
-        )
-        .unwrap();
+        let bad =
+            run_register(&RegisterConfig::partial(3, 1, 1), &wl, net(), FaultSchedule::new(), seed)
+                .unwrap();
         if !check_cas_register(&bad.history).is_linearizable() {
             caught += 1;
         }
         // same seed, same history
-        let again = run_register(
-            &RegisterConfig::partial(3, 1, 1).unwrap(),
-            &wl,
-            net(),
-            FaultSchedule::new(),
-            seed,
-        )
-        .unwrap();
+        let again =
+            run_register(&RegisterConfig::partial(3, 1, 1), &wl, net(), FaultSchedule::new(), seed)
+                .unwrap();
         assert_eq!(bad.history, again.history);
     }
     assert!(caught >= 5, "R = W = 1 should be caught almost always, got {caught}/6");
     // ABD through a partition: the minority side times out (info) but nothing is wrong
     let faults = FaultSchedule::new().partition(vec![vec![0], vec![1, 2]], 20.0, 120.0);
-    let cfg = RegisterConfig::linearizable(3).unwrap().with_timeout(20.0).unwrap();
-    let run = run_register(&cfg, &Workload::new(6, 25).unwrap(), net(), faults, 3).unwrap();
+    let cfg = RegisterConfig::linearizable(3).with_timeout(20.0);
+    let run = run_register(&cfg, &Workload::new(6, 25), net(), faults, 3).unwrap();
     assert!(run.timeouts > 0);
     assert!(check_cas_register(&run.history).is_linearizable());
-    assert!(RegisterConfig::partial(3, 0, 1).is_err());
-    assert!(RegisterConfig::partial(3, 1, 4).is_err());
+    for (r, w) in [(0, 1), (1, 4)] {
+        let e =
+            run_register(&RegisterConfig::partial(3, r, w), &wl, net(), FaultSchedule::new(), 0)
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("must be between 1 and N = 3"), "{e}");
+    }
+    let e = run_register(
+        &RegisterConfig::linearizable(3),
+        &wl.clone().keys(2),
+        net(),
+        FaultSchedule::new(),
+        0,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("keys = 2") && e.contains("single key"), "{e}");
 }
 
 #[test]
 fn partition_experiment_shows_the_cap_choice() {
     use super::sim::{partition_experiment, RegisterConfig};
-    let cp = partition_experiment(&RegisterConfig::linearizable(3).unwrap(), 150.0, 2).unwrap();
-    let ap = partition_experiment(&RegisterConfig::partial(3, 1, 1).unwrap(), 150.0, 2).unwrap();
+    let cp = partition_experiment(&RegisterConfig::linearizable(3), 150.0, 2).unwrap();
+    let ap = partition_experiment(&RegisterConfig::partial(3, 1, 1), 150.0, 2).unwrap();
     assert!(cp.availability < 0.75 && cp.availability > 0.55, "{cp:?}");
     assert_eq!(cp.stale_read_fraction, 0.0);
     assert_eq!(ap.availability, 1.0);
     assert!(ap.stale_read_fraction > 0.2, "{ap:?}");
-    assert!(partition_experiment(&RegisterConfig::linearizable(3).unwrap(), -1.0, 2).is_err());
+    assert!(partition_experiment(&RegisterConfig::linearizable(3), -1.0, 2).is_err());
 }
 
 /// The register workload of these tests: 5 clients × 20 operations over exponential (mean
@@ -787,7 +787,7 @@ fn register_runs(
     use crate::prelude::*;
     seeds.map(move |seed| {
         let net = Network::new(Dist::exponential_mean(1.0).unwrap());
-        let wl = Workload::new(5, 20).unwrap();
+        let wl = Workload::new(5, 20);
         (seed, run_register(cfg, &wl, net, FaultSchedule::new(), seed).unwrap())
     })
 }
@@ -796,17 +796,18 @@ fn register_runs(
 fn last_writer_wins_orders_writes_by_invocation_not_by_value() {
     // A write of 1 invoked after a write of 2 has completed must win: the timestamp is the
     // coordinator's clock when the write reaches it, not the value (Dynamo-style, R = W = 2).
-    use super::sim::{RegRequest, RegisterConfig, RegisterNode};
+    use super::sim::{RegisterConfig, RegisterNode};
     use crate::prelude::*;
-    let cfg = RegisterConfig::partial(3, 2, 2).unwrap();
+    use crate::sim::KvRequest;
+    let cfg = RegisterConfig::partial(3, 2, 2);
     let mut sim = SimBuilder::new(1)
         .network(Network::new(Dist::constant(1.0).unwrap()))
         .build(RegisterNode::cluster(&cfg).unwrap())
         .unwrap();
-    sim.request_at(0.0, 0, RegRequest::Write(2)).unwrap();
+    sim.request_at(0.0, 0, KvRequest::Put { key: 0, value: 2 }).unwrap();
     sim.run_until_ms(10.0);
     assert_eq!(sim.answered().len(), 1, "the first write completes within 2 ms");
-    sim.request_at(10.0, 1, RegRequest::Write(1)).unwrap();
+    sim.request_at(10.0, 1, KvRequest::Put { key: 0, value: 1 }).unwrap();
     sim.run_until_ms(100.0);
     for node in sim.nodes() {
         assert_eq!(node.stored().0, Some(1), "the later write is lost: {:?}", node.stored());
@@ -820,7 +821,7 @@ fn strict_partial_quorums_have_no_stale_reads_without_faults() {
     // (Before the fix the timestamp was the value, handed out when the driver *scheduled*
     // the write: 76 of seeds 0..100 had stale reads, 293 in all.)
     use super::sim::RegisterConfig;
-    let cfg = RegisterConfig::partial(3, 2, 2).unwrap();
+    let cfg = RegisterConfig::partial(3, 2, 2);
     let mut not_linearizable = 0;
     for (seed, run) in register_runs(&cfg, 0..200) {
         assert_eq!(run.timeouts, 0, "seed {seed}");
@@ -834,9 +835,7 @@ fn strict_partial_quorums_have_no_stale_reads_without_faults() {
     assert!(not_linearizable > 0, "R = W = 2 without write-back was linearizable on all seeds");
     // With ABD's write-back, the synchronised clocks stand in for ABD's timestamp query; and
     // ABD itself stays linearizable.
-    for cfg in
-        [RegisterConfig { write_back: true, ..cfg }, RegisterConfig::linearizable(3).unwrap()]
-    {
+    for cfg in [RegisterConfig { write_back: true, ..cfg }, RegisterConfig::linearizable(3)] {
         for (seed, run) in register_runs(&cfg, 0..200) {
             let v = check_cas_register(&run.history);
             assert!(v.is_linearizable(), "{cfg:?}, seed {seed}: {}", v.explanation());
@@ -847,7 +846,7 @@ fn strict_partial_quorums_have_no_stale_reads_without_faults() {
 #[test]
 fn one_replica_quorums_still_serve_stale_reads() {
     use super::sim::RegisterConfig;
-    let cfg = RegisterConfig::partial(3, 1, 1).unwrap();
+    let cfg = RegisterConfig::partial(3, 1, 1);
     let stale_seeds = register_runs(&cfg, 0..200)
         .filter(|(_, run)| !stale_reads(&run.history).is_empty())
         .count();
@@ -859,8 +858,7 @@ fn register_values_increase_in_invocation_order() {
     // The session checkers take the written integers as the version order, so the driver
     // numbers writes when they are invoked, not when a client starts thinking about them.
     use super::sim::RegisterConfig;
-    for cfg in [RegisterConfig::partial(3, 1, 1).unwrap(), RegisterConfig::linearizable(3).unwrap()]
-    {
+    for cfg in [RegisterConfig::partial(3, 1, 1), RegisterConfig::linearizable(3)] {
         for (seed, run) in register_runs(&cfg, 0..50) {
             let h = &run.history;
             let mut writes: Vec<(usize, i64)> = h
@@ -887,8 +885,8 @@ fn sticky_sessions_keep_read_your_writes_on_one_replica_quorums() {
     for seed in 0..50 {
         let net = Network::new(Dist::exponential_mean(1.0).unwrap());
         let run = run_register(
-            &RegisterConfig::partial(3, 1, 1).unwrap(),
-            &Workload::new(6, 20).unwrap(),
+            &RegisterConfig::partial(3, 1, 1),
+            &Workload::new(6, 20),
             net,
             FaultSchedule::new(),
             seed,
@@ -906,10 +904,10 @@ fn latency_is_the_wait_for_other_replicas() {
     // The client talks to its coordinator directly and the coordinator's own reply arrives at
     // once: R = W = 1 answers in 0 ms by design; R = W = 2 waits for one network round trip.
     use super::sim::RegisterConfig;
-    let (_, one) = register_runs(&RegisterConfig::partial(3, 1, 1).unwrap(), 3..4).next().unwrap();
+    let (_, one) = register_runs(&RegisterConfig::partial(3, 1, 1), 3..4).next().unwrap();
     assert!(!one.read_latency_ms.is_empty() && !one.write_latency_ms.is_empty());
     assert!(one.read_latency_ms.iter().chain(&one.write_latency_ms).all(|&l| l == 0.0));
-    let (_, two) = register_runs(&RegisterConfig::partial(3, 2, 2).unwrap(), 3..4).next().unwrap();
+    let (_, two) = register_runs(&RegisterConfig::partial(3, 2, 2), 3..4).next().unwrap();
     assert!(two.read_latency_ms.iter().chain(&two.write_latency_ms).all(|&l| l > 0.0));
 }
 
