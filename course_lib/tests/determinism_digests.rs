@@ -85,7 +85,7 @@ const PINS: &[Pin] = &[
     ("rng", rng_text, "228fc4bd81eed5487d5805a4b1de219957188cf9509b43e0d61ac405b4a90e71"),
     ("dist", dist_text, "a4b97f2e66fec77033369ecbf5fded3daaee3a8a67c15ecc6fc910ad04d43dda"),
     ("sim", sim_text, "515333b64bdc5e9fa48f4d862eec8ff1b9de5a2155fca3ad7f331e980f021d53"),
-    ("paxos", paxos_text, "eaf6c2af938b29eac619158507542d7b9e3cdeae1fddcb1fd16331927d1fcd9f"),
+    ("paxos", paxos_text, "819a74622c43ac65f6ced9e126f92a2a1f9bca8860aa910a920270b23793bd68"),
     (
         "paxos::flp",
         paxos_flp_text,
@@ -386,7 +386,7 @@ fn paxos_run_text(t: &mut String, r: &PaxosRun) -> std::fmt::Result {
     writeln!(t, "ballot starts {:?}", r.ballot_starts_ms)?;
     writeln!(t, "ballots until chosen {}", r.ballots_until_chosen())?;
     writeln!(t, "stats {:?}", r.stats)?;
-    writeln!(t, "violation {:?}", r.violation().map(|v| v.to_string()))
+    writeln!(t, "violation {:?}", r.breach().map(|v| v.to_string()))
 }
 
 /// Notebook 06's faulty configuration (3 proposers, 5 acceptors, 2 learners, 10 % loss and
@@ -394,8 +394,9 @@ fn paxos_run_text(t: &mut String, r: &PaxosRun) -> std::fmt::Result {
 /// `run`) and with dueling proposers (traced, every event); a 6-seed sweep of the latter.
 fn paxos_text() -> Out {
     let mut t = String::new();
-    let config =
-        PaxosConfig::new(3, 5, 2)?.loss(0.1)?.duplicate(0.1)?.acceptor_crashes(2, 200.0, 50.0)?;
+    let config = PaxosConfig::new(3, 5, 2)
+        .network(course_lib::paxos::default_network().with_loss(0.1).with_duplicate(0.1))
+        .acceptor_crashes(2, 200.0, 50.0);
     let seed = 3;
     writeln!(t, "faults {:?}", config.fault_schedule(seed).faults())?;
     paxos_run_text(&mut t, &course_lib::paxos::run(&config, seed)?)?;
@@ -410,7 +411,7 @@ fn paxos_text() -> Out {
         "sweep runs {} decided {} violations {:?} mean decision {:?} mean messages {:?}",
         sweep.runs,
         sweep.decided,
-        sweep.violations.iter().map(|(s, v)| format!("{s}: {v}")).collect::<Vec<_>>(),
+        sweep.violations.iter().map(|v| format!("{}: {}", v.seed, v.detail)).collect::<Vec<_>>(),
         sweep.mean_decision_ms,
         sweep.mean_messages
     )?;
@@ -431,7 +432,7 @@ fn scheduled_text(t: &mut String, name: &str, r: &ScheduledRun) -> std::fmt::Res
 /// random scheduler (seeds 0 and 1), 2000 steps each.
 fn paxos_flp_text() -> Out {
     let mut t = String::new();
-    let two = PaxosConfig::new(2, 3, 1)?.strategy(Strategy::Dueling { restart_ms: (0.0, 0.0) });
+    let two = PaxosConfig::new(2, 3, 1).strategy(Strategy::Dueling { restart_ms: (0.0, 0.0) });
     scheduled_text(&mut t, "adversary", &scheduled_run(&two, Scheduler::Adversary, 2_000, 0)?)?;
     for seed in 0..2 {
         let r = scheduled_run(&two, Scheduler::Random, 2_000, seed)?;
@@ -444,7 +445,9 @@ fn paxos_flp_text() -> Out {
 fn paxos_multi_text() -> Out {
     let mut t = String::new();
     for stable in [true, false] {
-        let c = MultiConfig::new(3, 10)?.loss(0.1)?.stable_leader(stable);
+        let c = MultiConfig::new(3, 10)
+            .network(course_lib::paxos::default_network().with_loss(0.1))
+            .stable_leader(stable);
         let r = course_lib::paxos::multi::run(&c, 1)?;
         writeln!(
             t,

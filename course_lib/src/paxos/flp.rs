@@ -23,7 +23,7 @@
 //!   network): the same protocol decides within a handful of steps.
 //!
 //! What this shows, precisely: Paxos's safety does not depend on timing (no schedule, however
-//! hostile, makes it choose two values: [`ScheduledRun::violation`] stays `None`), while its
+//! hostile, makes it choose two values: [`ScheduledRun::breach`] stays `None`), while its
 //! termination does. Practical systems escape FLP by assuming *partial synchrony* (Dwork,
 //! Lynch and Stockmeyer 1988: delays are bounded after some unknown time, so timeouts
 //! eventually mean something) and by randomness (randomized timeouts make the adversarial
@@ -34,7 +34,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use super::{Ballot, Msg, PaxosConfig, PaxosNode, PaxosRun, Timer, Violation};
+use super::{Ballot, Breach, Msg, PaxosConfig, PaxosNode, PaxosRun, Timer};
 use crate::dist::Dist;
 use crate::error::{validate, Result};
 use crate::rng::SimRng;
@@ -73,10 +73,10 @@ pub struct ScheduledRun {
 }
 
 impl ScheduledRun {
-    /// The first safety violation, if any (there is none for correct Paxos, whatever the
-    /// schedule).
-    pub fn violation(&self) -> Option<Violation> {
-        self.outcome.violation()
+    /// The first breach of agreement or validity, if any (there is none for correct Paxos,
+    /// whatever the schedule).
+    pub fn breach(&self) -> Option<Breach> {
+        self.outcome.breach()
     }
 }
 

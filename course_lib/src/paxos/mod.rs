@@ -39,8 +39,10 @@
 //! chosen at the moment a majority has accepted it in one ballot; [`PaxosRun::violation`]
 //! reports two different chosen values, learners that learned different values (or one
 //! learner two values), a learned value that was never chosen, or a chosen value nobody
-//! proposed. [`check_agreement`] runs many seeds with message loss, duplication, reordering
-//! and acceptor crashes. The checker is trusted because it catches the planted bugs
+//! proposed. A run is an experiment of the harness ([`PaxosConfig::experiment`]: the network
+//! value, crashes drawn from each seed's faults stream, [`SAFETY`] checked at the end, reported
+//! as the harness's [`Violation`]); [`check_agreement`] runs many seeds with message loss,
+//! duplication, reordering and acceptor crashes. The checker is trusted because it catches the planted bugs
 //! ([`PlantedBug`]) within a few hundred seeds.
 //!
 //! **FLP in miniature** ([`flp`]): an adversarial scheduler that holds back exactly the
@@ -50,11 +52,11 @@
 //! then only phase 2 per value, halving the messages per decided value.
 //!
 //! ```
-//! use course_lib::paxos::{check_agreement, PaxosConfig, PlantedBug, Strategy};
+//! use course_lib::paxos::{check_agreement, default_network, PaxosConfig, PlantedBug, Strategy};
 //!
-//! let config = PaxosConfig::new(3, 5, 2)?            // 3 proposers, 5 acceptors, 2 learners
-//!     .loss(0.1)?.duplicate(0.1)?                     // the network reorders by default
-//!     .acceptor_crashes(2, 200.0, 50.0)?;             // 2 crash/restarts in the first 200 ms
+//! let config = PaxosConfig::new(3, 5, 2)             // 3 proposers, 5 acceptors, 2 learners
+//!     .network(default_network().with_loss(0.1).with_duplicate(0.1)) // it reorders too
+//!     .acceptor_crashes(2, 200.0, 50.0);              // 2 crash/restarts in the first 200 ms
 //! let report = check_agreement(&config, 0..50)?;
 //! assert!(report.violations.is_empty());
 //!
@@ -93,14 +95,14 @@ use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
 use crate::plot::SequenceDiagram;
 use crate::rng::SimRng;
-use crate::sim::{FaultSchedule, Network, SimBuilder, SimStats, Simulation};
+use crate::sim::{Experiment, FaultSchedule, Network, SimStats, Simulation, Stream, Violation};
 use node::Rules;
 
-/// Seed stream for the random acceptor crashes (the simulator uses streams 0 and 2³²+i).
-const FAULT_STREAM: u64 = 7;
+pub use crate::sim::Bugs;
 
-/// A classic mistake, planted on purpose so the agreement checker can be seen to catch it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A classic mistake, planted on purpose so the agreement checker can be seen to catch it
+/// (planted as a [`Bugs`] set: [`PaxosConfig::bug`]; the default is none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PlantedBug {
     /// An acceptor keeps its promise in memory only: after a restart it has forgotten every
     /// ballot it promised (it still remembers what it accepted).
@@ -119,13 +121,10 @@ pub struct PaxosConfig {
     proposers: usize,
     acceptors: usize,
     learners: usize,
-    delay: Dist,
-    loss: f64,
-    duplicate: f64,
-    fifo: bool,
+    network: Network,
     retry_ms: (f64, f64),
     strategy: Strategy,
-    bugs: Vec<PlantedBug>,
+    bugs: Bugs<PlantedBug>,
     prepare: PrepareRule,
     accept: AcceptRule,
     value: ValueRule,
@@ -137,24 +136,20 @@ pub struct PaxosConfig {
 }
 
 impl PaxosConfig {
-    /// `proposers ≥ 1`, `acceptors ≥ 1`, any number of learners. Defaults: one-way delays
-    /// uniform in 1–9 ms, no loss or duplication, reordering on (no FIFO links), retry
-    /// timeouts uniform in 40–80 ms, [`Strategy::Leader`] with a 100 ms takeover, correct
-    /// rules, no crashes, a 2 s horizon.
-    pub fn new(proposers: usize, acceptors: usize, learners: usize) -> Result<PaxosConfig> {
-        validate::at_least("proposers", proposers, 1)?;
-        validate::at_least("acceptors", acceptors, 1)?;
-        Ok(PaxosConfig {
+    /// `proposers ≥ 1`, `acceptors ≥ 1`, any number of learners (checked when run).
+    /// Defaults: the [`default_network`] (one-way delays uniform in 1–9 ms, no loss or
+    /// duplication, reordering), retry timeouts uniform in 40–80 ms, [`Strategy::Leader`] with
+    /// a 100 ms takeover, correct rules, no crashes, a 2 s horizon. Setters never fail; a run
+    /// checks everything and says what is wrong.
+    pub fn new(proposers: usize, acceptors: usize, learners: usize) -> PaxosConfig {
+        PaxosConfig {
             proposers,
             acceptors,
             learners,
-            delay: Dist::uniform(1.0, 9.0)?,
-            loss: 0.0,
-            duplicate: 0.0,
-            fifo: false,
+            network: default_network(),
             retry_ms: (40.0, 80.0),
             strategy: Strategy::Leader { takeover_ms: 100.0 },
-            bugs: Vec::new(),
+            bugs: Bugs::none(),
             prepare: paxos_prepare,
             accept: paxos_accept,
             value: highest_accepted_or_own,
@@ -163,41 +158,23 @@ impl PaxosConfig {
             mean_down_ms: 1.0,
             faults: FaultSchedule::new(),
             horizon_ms: 2_000.0,
-        })
+        }
     }
 
-    /// Probability that a message is lost.
-    pub fn loss(mut self, p: f64) -> Result<Self> {
-        self.loss = validate::probability("loss", p)?;
-        Ok(self)
-    }
-
-    /// Probability that a message is delivered twice.
-    pub fn duplicate(mut self, p: f64) -> Result<Self> {
-        self.duplicate = validate::probability("duplicate", p)?;
-        Ok(self)
-    }
-
-    /// One-way message delay (ms).
-    pub fn delay(mut self, delay: Dist) -> Self {
-        self.delay = delay;
+    /// The network the nodes talk over: delays, loss, duplication, FIFO, per-link overrides
+    /// (e.g. `default_network().with_loss(0.1).with_duplicate(0.1)`, or one slow acceptor with
+    /// `with_link_both`).
+    pub fn network(mut self, network: Network) -> Self {
+        self.network = network;
         self
     }
 
-    /// FIFO links (`true`) or reordering (`false`, the default).
-    pub fn fifo(mut self, fifo: bool) -> Self {
-        self.fifo = fifo;
-        self
-    }
-
-    /// Retry timeouts are drawn uniformly from `[lo_ms, hi_ms]`; `lo_ms` should exceed a
-    /// phase-1 plus phase-2 round trip (four one-way delays), or proposers give up on ballots
-    /// that would have succeeded.
-    pub fn retry_timeout_ms(mut self, lo_ms: f64, hi_ms: f64) -> Result<Self> {
-        validate::positive("lo_ms", lo_ms)?;
-        validate::ordered("lo_ms", lo_ms, "hi_ms", hi_ms)?;
+    /// Retry timeouts are drawn uniformly from `[lo_ms, hi_ms]` (`0 < lo_ms ≤ hi_ms`);
+    /// `lo_ms` should exceed a phase-1 plus phase-2 round trip (four one-way delays), or
+    /// proposers give up on ballots that would have succeeded.
+    pub fn retry_timeout_ms(mut self, lo_ms: f64, hi_ms: f64) -> Self {
         self.retry_ms = (lo_ms, hi_ms);
-        Ok(self)
+        self
     }
 
     /// How proposers behave towards each other.
@@ -208,9 +185,13 @@ impl PaxosConfig {
 
     /// Plant a bug (several may be planted).
     pub fn bug(mut self, bug: PlantedBug) -> Self {
-        if !self.bugs.contains(&bug) {
-            self.bugs.push(bug);
-        }
+        self.bugs = self.bugs.with(bug);
+        self
+    }
+
+    /// Plant exactly these bugs.
+    pub fn bugs(mut self, bugs: Bugs<PlantedBug>) -> Self {
+        self.bugs = bugs;
         self
     }
 
@@ -235,31 +216,42 @@ impl PaxosConfig {
     /// `count` random acceptor crashes, each at a uniform time in `[0, within_ms)` and lasting
     /// an exponential time of mean `mean_down_ms` (then the acceptor restarts from its durable
     /// state). Drawn from the run's seed.
-    pub fn acceptor_crashes(
-        mut self,
-        count: usize,
-        within_ms: f64,
-        mean_down_ms: f64,
-    ) -> Result<Self> {
-        validate::positive("within_ms", within_ms)?;
-        validate::positive("mean_down_ms", mean_down_ms)?;
+    pub fn acceptor_crashes(mut self, count: usize, within_ms: f64, mean_down_ms: f64) -> Self {
         self.crashes = count;
         self.crash_window_ms = within_ms;
         self.mean_down_ms = mean_down_ms;
-        Ok(self)
+        self
     }
 
-    /// Extra faults, by node id (checked against this cluster: an unknown id is an error).
-    pub fn faults(mut self, faults: FaultSchedule) -> Result<Self> {
-        faults.validate(self.cluster_size())?;
+    /// Extra faults, by node id (checked against this cluster when run: an unknown id is an
+    /// error).
+    pub fn faults(mut self, faults: FaultSchedule) -> Self {
         self.faults = faults;
-        Ok(self)
+        self
     }
 
-    /// How long a run may last (virtual ms); most runs stop earlier, once nothing is left to do.
-    pub fn horizon_ms(mut self, horizon_ms: f64) -> Result<Self> {
-        self.horizon_ms = validate::positive("horizon_ms", horizon_ms)?;
-        Ok(self)
+    /// How long a run may last (virtual ms, > 0); most runs stop earlier, once nothing is left
+    /// to do.
+    pub fn horizon_ms(mut self, horizon_ms: f64) -> Self {
+        self.horizon_ms = horizon_ms;
+        self
+    }
+
+    /// Checks every parameter, naming the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        validate::at_least("proposers", self.proposers, 1)?;
+        validate::at_least("acceptors", self.acceptors, 1)?;
+        let (lo, hi) = self.retry_ms;
+        validate::positive("lo_ms", lo)?;
+        validate::ordered("lo_ms", lo, "hi_ms", hi)?;
+        if self.crashes > 0 {
+            validate::positive("within_ms", self.crash_window_ms)?;
+            validate::positive("mean_down_ms", self.mean_down_ms)?;
+        }
+        validate::positive("horizon_ms", self.horizon_ms)?;
+        self.network.validate(self.cluster_size())?;
+        self.faults.validate(self.cluster_size())?;
+        Ok(())
     }
 
     /// Total number of nodes.
@@ -304,7 +296,7 @@ impl PaxosConfig {
     }
 
     fn rules(&self) -> Rules {
-        let has = |b| self.bugs.contains(&b);
+        let has = |b| self.bugs.has(b);
         Rules {
             proposers: self.proposers,
             acceptors: self.acceptors,
@@ -319,10 +311,13 @@ impl PaxosConfig {
         }
     }
 
-    /// The fault schedule of a run with this seed: the random acceptor crashes plus the
-    /// configured faults.
+    /// The fault schedule of a run with this seed: the random acceptor crashes (drawn from
+    /// the run's faults stream) plus the configured faults.
     pub fn fault_schedule(&self, seed: u64) -> FaultSchedule {
-        let mut rng = SimRng::stream(seed, FAULT_STREAM);
+        self.crash_schedule(&mut Stream::Faults.rng(seed))
+    }
+
+    fn crash_schedule(&self, rng: &mut SimRng) -> FaultSchedule {
         let mut s = self.faults.clone();
         for _ in 0..self.crashes {
             let node = self.proposers + rng.below(self.acceptors as u64) as usize;
@@ -334,6 +329,7 @@ impl PaxosConfig {
     }
 
     fn validated_rules(&self) -> Result<Rules> {
+        self.validate()?;
         match self.strategy {
             Strategy::Leader { takeover_ms } => {
                 validate::non_negative("takeover_ms", takeover_ms)?;
@@ -346,19 +342,36 @@ impl PaxosConfig {
         Ok(self.rules())
     }
 
+    /// The configuration as an experiment of the harness: the nodes, the network, the
+    /// random acceptor crashes of each seed (from its faults stream) plus the fixed faults,
+    /// the horizon, and agreement and validity checked when the run ends (the ghost logs make
+    /// the whole run visible then).
+    pub fn experiment(&self) -> Result<Experiment<PaxosNode>> {
+        let rules = self.validated_rules()?;
+        let crashes = self.clone();
+        Ok(Experiment::new(PaxosNode::cluster(rules, &self.proposed_values()))
+            .network(self.network.clone())
+            .faults_from(move |rng, _| Ok(crashes.crash_schedule(rng)))
+            .horizon_ms(self.horizon_ms)
+            .property(SAFETY, |sim| match PaxosRun::from_simulation(sim).breach() {
+                Some(b) => Err(b.to_string()),
+                None => Ok(()),
+            }))
+    }
+
     /// Build the simulation for `seed` (not yet run), e.g. to step through it.
     pub fn simulation(&self, seed: u64, trace: bool) -> Result<Simulation<PaxosNode>> {
-        let rules = self.validated_rules()?;
-        let net = Network::new(self.delay.clone())
-            .with_loss(self.loss)
-            .with_duplicate(self.duplicate)
-            .with_fifo(self.fifo);
-        SimBuilder::new(seed)
-            .network(net)
-            .faults(self.fault_schedule(seed))
-            .trace(trace)
-            .build(PaxosNode::cluster(rules, &self.proposed_values()))
+        self.experiment()?.trace(trace).simulation(seed)
     }
+}
+
+/// The name of the property every Paxos run is checked for.
+pub const SAFETY: &str = "agreement and validity";
+
+/// The default network of a Paxos run: one-way delays uniform in 1–9 ms, no loss, no
+/// duplication, messages may overtake each other.
+pub fn default_network() -> Network {
+    Network::new(Dist::Uniform { lo: 1.0, hi: 9.0 })
 }
 
 /// A value that became chosen: a majority of acceptors accepted it in `ballot`.
@@ -372,9 +385,10 @@ pub struct Chosen {
     pub at_ms: f64,
 }
 
-/// A broken safety property, as found by [`PaxosRun::violation`].
+/// What broke in a run, as found by [`PaxosRun::breach`] (the harness reports it as a
+/// [`Violation`] of [`SAFETY`], with this as its detail).
 #[derive(Clone, Debug, PartialEq)]
-pub enum Violation {
+pub enum Breach {
     /// Agreement: two different values were chosen.
     TwoValuesChosen {
         /// The first chosen.
@@ -407,25 +421,25 @@ pub enum Violation {
     },
 }
 
-impl fmt::Display for Violation {
+impl fmt::Display for Breach {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Violation::TwoValuesChosen { first, second } => write!(
+            Breach::TwoValuesChosen { first, second } => write!(
                 f,
                 "agreement violated: v{} chosen in ballot {} at {:.1} ms, then v{} in ballot {} \
                  at {:.1} ms",
                 first.value, first.ballot, first.at_ms, second.value, second.ballot, second.at_ms
             ),
-            Violation::LearnersDisagree { a, value_a, b, value_b } => {
+            Breach::LearnersDisagree { a, value_a, b, value_b } => {
                 write!(
                     f,
                     "agreement violated: learner L{a} learned v{value_a}, L{b} learned v{value_b}"
                 )
             }
-            Violation::LearnedNotChosen { learner, value } => {
+            Breach::LearnedNotChosen { learner, value } => {
                 write!(f, "learner L{learner} learned v{value}, which was never chosen")
             }
-            Violation::NotProposed { value } => {
+            Breach::NotProposed { value } => {
                 write!(f, "validity violated: v{value} was chosen but never proposed")
             }
         }
@@ -514,28 +528,28 @@ impl PaxosRun {
         }
     }
 
-    /// The first safety violation of this run, if any.
-    pub fn violation(&self) -> Option<Violation> {
+    /// The first breach of agreement or validity in this run, if any.
+    pub fn breach(&self) -> Option<Breach> {
         if let Some(first) = self.chosen.first() {
             if let Some(second) = self.chosen.iter().find(|c| c.value != first.value) {
-                return Some(Violation::TwoValuesChosen { first: *first, second: *second });
+                return Some(Breach::TwoValuesChosen { first: *first, second: *second });
             }
         }
         for c in &self.chosen {
             if !self.proposed.contains(&c.value) {
-                return Some(Violation::NotProposed { value: c.value });
+                return Some(Breach::NotProposed { value: c.value });
             }
         }
         let mut first_learned: Option<(usize, Value)> = None;
         for (i, values) in self.learned.iter().enumerate() {
             for &(_, v) in values {
                 if !self.chosen.iter().any(|c| c.value == v) {
-                    return Some(Violation::LearnedNotChosen { learner: i, value: v });
+                    return Some(Breach::LearnedNotChosen { learner: i, value: v });
                 }
                 match first_learned {
                     None => first_learned = Some((i, v)),
                     Some((j, w)) if w != v => {
-                        return Some(Violation::LearnersDisagree {
+                        return Some(Breach::LearnersDisagree {
                             a: j,
                             value_a: w,
                             b: i,
@@ -582,9 +596,7 @@ impl PaxosRun {
 
 /// Run `config` with `seed` until the horizon (or until nothing is left to happen).
 pub fn run(config: &PaxosConfig, seed: u64) -> Result<PaxosRun> {
-    let mut sim = config.simulation(seed, false)?;
-    sim.run_until_ms(config.horizon_ms);
-    Ok(PaxosRun::from_simulation(&sim))
+    Ok(PaxosRun::from_simulation(config.experiment()?.run(seed)?.sim()))
 }
 
 /// A message sequence diagram of the run with `seed` between `from_ms` and `to_ms`, lanes
@@ -597,27 +609,28 @@ pub fn sequence_diagram(
     to_ms: f64,
 ) -> Result<SequenceDiagram> {
     validate::ordered("from_ms", from_ms, "to_ms", to_ms)?;
-    let mut sim = config.simulation(seed, true)?;
-    sim.run_until_ms(to_ms.min(config.horizon_ms));
-    Ok(sim.sequence_diagram(title, from_ms, to_ms)?.lanes(config.lane_names()))
+    let report =
+        config.experiment()?.trace(true).horizon_ms(to_ms.min(config.horizon_ms)).run(seed)?;
+    Ok(report.sim().sequence_diagram(title, from_ms, to_ms)?.lanes(config.lane_names()))
 }
 
-/// What a sweep over many seeds found.
+/// What [`check_agreement`] found over many seeds: the violations (the harness's) and how
+/// fast the runs decided.
 #[derive(Clone, Debug)]
-pub struct SweepReport {
+pub struct AgreementReport {
     /// Runs made.
     pub runs: usize,
     /// Runs in which some value was chosen before the horizon.
     pub decided: usize,
-    /// Every run with a violation: (seed, the first violation).
-    pub violations: Vec<(u64, Violation)>,
+    /// Every run with a violation (its seed is in it).
+    pub violations: Vec<Violation>,
     /// Mean time to the first chosen value over the decided runs (ms; NaN if none).
     pub mean_decision_ms: f64,
     /// Mean messages sent per run.
     pub mean_messages: f64,
 }
 
-impl fmt::Display for SweepReport {
+impl fmt::Display for AgreementReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -628,19 +641,20 @@ impl fmt::Display for SweepReport {
             self.violations.len(),
             self.mean_messages
         )?;
-        if let Some((seed, v)) = self.violations.first() {
-            write!(f, "; first: seed {seed}: {v}")?;
+        if let Some(v) = self.violations.first() {
+            write!(f, "; first: {v}")?;
         }
         Ok(())
     }
 }
 
 /// Run every seed of `seeds` and check agreement and validity on each.
-pub fn check_agreement(config: &PaxosConfig, seeds: Range<u64>) -> Result<SweepReport> {
+pub fn check_agreement(config: &PaxosConfig, seeds: Range<u64>) -> Result<AgreementReport> {
     if seeds.is_empty() {
         return Err(Error::empty("the seed range", "give at least one seed, e.g. 0..100"));
     }
-    let mut report = SweepReport {
+    let exp = config.experiment()?;
+    let mut report = AgreementReport {
         runs: 0,
         decided: 0,
         violations: Vec::new(),
@@ -650,15 +664,16 @@ pub fn check_agreement(config: &PaxosConfig, seeds: Range<u64>) -> Result<SweepR
     let mut decision_sum = 0.0;
     let mut messages = 0u64;
     for seed in seeds {
-        let r = run(config, seed)?;
+        let done = exp.run(seed)?;
+        let r = PaxosRun::from_simulation(done.sim());
         report.runs += 1;
         messages += r.stats.sent;
         if let Some(c) = r.first_chosen() {
             report.decided += 1;
             decision_sum += c.at_ms;
         }
-        if let Some(v) = r.violation() {
-            report.violations.push((seed, v));
+        if let Some(v) = done.violation() {
+            report.violations.push(v.clone());
         }
     }
     report.mean_decision_ms =
@@ -667,17 +682,14 @@ pub fn check_agreement(config: &PaxosConfig, seeds: Range<u64>) -> Result<SweepR
     Ok(report)
 }
 
-/// The first seed of `seeds` whose run violates a safety property, with the violation.
-pub fn first_violation(
-    config: &PaxosConfig,
-    seeds: Range<u64>,
-) -> Result<Option<(u64, Violation)>> {
-    for seed in seeds {
-        if let Some(v) = run(config, seed)?.violation() {
-            return Ok(Some((seed, v)));
-        }
+/// The first run of `seeds` that violates agreement or validity (its seed is in the
+/// violation; the sweep's replay, with the trace, is [`Experiment::sweep`]'s).
+pub fn first_violation(config: &PaxosConfig, seeds: Range<u64>) -> Result<Option<Violation>> {
+    if seeds.is_empty() {
+        return Err(Error::empty("the seed range", "give at least one seed, e.g. 0..100"));
     }
-    Ok(None)
+    let sweep = config.experiment()?.sweep(seeds, crate::sim::Sweep::StopAtFirst)?;
+    Ok(sweep.violations().first().cloned())
 }
 
 /// The randomness-vs-termination experiment: dueling proposers whose restart delay after a

@@ -18,7 +18,8 @@
 //! ```
 //! use course_lib::dist::Dist;
 //! use course_lib::paxos::multi::{run, MultiConfig};
-//! let config = MultiConfig::new(5, 100)?.delay(Dist::constant(5.0)?);
+//! use course_lib::sim::Network;
+//! let config = MultiConfig::new(5, 100).network(Network::new(Dist::constant(5.0)?));
 //! let stable = run(&config.clone().stable_leader(true), 1)?;
 //! let per_slot = run(&config.stable_leader(false), 1)?;
 //! assert_eq!(stable.messages_per_value(), 2.0 * 5.0 + 2.0 * 5.0 / 100.0);
@@ -33,9 +34,8 @@ use std::collections::HashMap;
 use std::fmt;
 
 use super::{Ballot, Value};
-use crate::dist::Dist;
 use crate::error::{validate, Result};
-use crate::sim::{Ctx, Network, Node, NodeId, SimBuilder};
+use crate::sim::{Ctx, Experiment, Network, Node, NodeId};
 
 /// Messages of the sketch; `slot` numbers the log position.
 #[derive(Clone, PartialEq, Eq)]
@@ -96,25 +96,22 @@ pub struct MultiConfig {
     acceptors: usize,
     slots: usize,
     stable_leader: bool,
-    loss: f64,
-    delay: Dist,
+    network: Network,
     retry_ms: f64,
 }
 
 impl MultiConfig {
-    /// `acceptors ≥ 1`, `slots ≥ 1`; defaults: stable leader, no loss, one-way delay uniform in
-    /// 1–9 ms, retransmission after 40 ms.
-    pub fn new(acceptors: usize, slots: usize) -> Result<MultiConfig> {
-        validate::at_least("acceptors", acceptors, 1)?;
-        validate::at_least("slots", slots, 1)?;
-        Ok(MultiConfig {
+    /// `acceptors ≥ 1`, `slots ≥ 1` (checked when run); defaults: stable leader, the Paxos
+    /// [`default_network`](super::default_network) (one-way delay uniform in 1–9 ms, no loss),
+    /// retransmission after 40 ms.
+    pub fn new(acceptors: usize, slots: usize) -> MultiConfig {
+        MultiConfig {
             acceptors,
             slots,
             stable_leader: true,
-            loss: 0.0,
-            delay: Dist::uniform(1.0, 9.0)?,
+            network: super::default_network(),
             retry_ms: 40.0,
-        })
+        }
     }
 
     /// `true`: phase 1 once, then phase 2 per slot; `false`: both phases for every slot (as
@@ -124,15 +121,9 @@ impl MultiConfig {
         self
     }
 
-    /// Message loss probability.
-    pub fn loss(mut self, p: f64) -> Result<Self> {
-        self.loss = validate::probability("loss", p)?;
-        Ok(self)
-    }
-
-    /// One-way delay.
-    pub fn delay(mut self, delay: Dist) -> Self {
-        self.delay = delay;
+    /// The network (delays, loss, per-link overrides).
+    pub fn network(mut self, network: Network) -> Self {
+        self.network = network;
         self
     }
 }
@@ -427,6 +418,8 @@ impl MultiRun {
 
 /// Run the sketch until every slot is decided (or 60 s of virtual time pass).
 pub fn run(config: &MultiConfig, seed: u64) -> Result<MultiRun> {
+    validate::at_least("acceptors", config.acceptors, 1)?;
+    validate::at_least("slots", config.slots, 1)?;
     let mut nodes = vec![MultiNode::Leader {
         stable: config.stable_leader,
         acceptors: config.acceptors,
@@ -443,9 +436,9 @@ pub fn run(config: &MultiConfig, seed: u64) -> Result<MultiRun> {
     for _ in 0..config.acceptors {
         nodes.push(MultiNode::Acceptor { promised: Ballot::ZERO, accepted: HashMap::new() });
     }
-    let net = Network::new(config.delay.clone()).with_loss(config.loss).with_fifo(false);
-    let mut sim = SimBuilder::new(seed).network(net).build(nodes)?;
-    sim.run_until_ms(60_000.0);
+    let report =
+        Experiment::new(nodes).network(config.network.clone()).horizon_ms(60_000.0).run(seed)?;
+    let sim = report.sim();
     let (decided, prepares) = match &sim.nodes()[0] {
         MultiNode::Leader { decided, prepares, .. } => (decided.clone(), *prepares),
         MultiNode::Acceptor { .. } => unreachable!("node 0 is the leader"),

@@ -5,13 +5,8 @@ use crate::sim::{Ctx, Effect, Fault, FaultSchedule, Node, NodeId, Time};
 /// duplication, reordering, two acceptor crash/restarts early in the run.
 fn faulty() -> PaxosConfig {
     PaxosConfig::new(3, 5, 2)
-        .unwrap()
-        .loss(0.1)
-        .unwrap()
-        .duplicate(0.1)
-        .unwrap()
+        .network(default_network().with_loss(0.1).with_duplicate(0.1))
         .acceptor_crashes(2, 200.0, 50.0)
-        .unwrap()
 }
 
 fn dueling(lo: f64, hi: f64) -> Strategy {
@@ -20,11 +15,7 @@ fn dueling(lo: f64, hi: f64) -> Strategy {
 
 /// Crashes dense enough, during the contention at the start, to expose a volatile promise.
 fn crashy() -> PaxosConfig {
-    PaxosConfig::new(3, 3, 1)
-        .unwrap()
-        .strategy(dueling(0.0, 10.0))
-        .acceptor_crashes(6, 60.0, 3.0)
-        .unwrap()
+    PaxosConfig::new(3, 3, 1).strategy(dueling(0.0, 10.0)).acceptor_crashes(6, 60.0, 3.0)
 }
 
 #[test]
@@ -49,10 +40,15 @@ fn planted_bugs_are_caught_within_a_few_hundred_seeds() {
     ];
     for (config, bug) in cases {
         let found = first_violation(&config.clone().bug(bug), 0..300).unwrap();
-        let (seed, v) = found.unwrap_or_else(|| panic!("{bug:?} not caught in 300 seeds"));
-        assert!(matches!(v, Violation::TwoValuesChosen { .. }), "{bug:?}: seed {seed}: {v}");
+        let v = found.unwrap_or_else(|| panic!("{bug:?} not caught in 300 seeds"));
+        assert_eq!(v.property, SAFETY);
+        assert!(v.detail.starts_with("agreement violated: v"), "{bug:?}: {v}");
+        assert!(matches!(
+            run(&config.clone().bug(bug), v.seed).unwrap().breach(),
+            Some(Breach::TwoValuesChosen { .. })
+        ));
         // The same seed without the bug is fine: the checker blames the bug, not the setup.
-        assert_eq!(run(&config, seed).unwrap().violation(), None);
+        assert_eq!(run(&config, v.seed).unwrap().breach(), None);
     }
     // Even the distinguished proposer cannot hide a proposer that ignores promises once a
     // backup takes over.
@@ -63,27 +59,29 @@ fn planted_bugs_are_caught_within_a_few_hundred_seeds() {
 
 #[test]
 fn violations_name_what_broke() {
-    let r = run(&crashy().bug(PlantedBug::VolatilePromise), 98).unwrap();
-    let v = r.violation().expect("seed 98 violates agreement with a volatile promise");
+    let buggy = crashy().bug(PlantedBug::VolatilePromise);
+    let seed = first_violation(&buggy, 0..300).unwrap().expect("caught").seed;
+    let r = run(&buggy, seed).unwrap();
+    let v = r.breach().expect("the seed the sweep found violates agreement");
     let text = v.to_string();
     assert!(text.starts_with("agreement violated: v"), "{text}");
     // Synthetic runs for the learner-side checks.
     let mut r = run(&faulty(), 0).unwrap();
     let chosen = r.chosen[0].value;
     r.learned[1] = vec![(1.0, chosen + 1)];
-    assert!(matches!(r.violation(), Some(Violation::LearnedNotChosen { learner: 1, .. })));
+    assert!(matches!(r.breach(), Some(Breach::LearnedNotChosen { learner: 1, .. })));
     r.chosen.push(Chosen { value: chosen + 1, ..r.chosen[0] });
-    assert!(matches!(r.violation(), Some(Violation::TwoValuesChosen { .. })));
+    assert!(matches!(r.breach(), Some(Breach::TwoValuesChosen { .. })));
     let mut r = run(&faulty(), 0).unwrap();
     r.proposed.clear();
-    assert!(matches!(r.violation(), Some(Violation::NotProposed { .. })));
+    assert!(matches!(r.breach(), Some(Breach::NotProposed { .. })));
 }
 
 #[test]
 fn one_undisturbed_round_costs_the_textbook_message_count() {
     // 1 proposer, 3 acceptors, 1 learner, reliable network: 3 Prepare + 3 Promise + 3 Accept
     // + 3 × 2 Accepted (to the proposer and the learner) + 1 Decided = 16 messages.
-    let c = PaxosConfig::new(1, 3, 1).unwrap().delay(Dist::constant(5.0).unwrap());
+    let c = PaxosConfig::new(1, 3, 1).network(Network::new(Dist::constant(5.0).unwrap()));
     let r = run(&c, 0).unwrap();
     assert_eq!(r.stats.sent, 16);
     assert_eq!(r.ballot_starts_ms.len(), 1);
@@ -111,10 +109,8 @@ fn acceptor_state_survives_a_crash_unless_the_promise_is_volatile() {
     // restarts at 7 ms, before P0's Accept arrives.
     let faults = FaultSchedule::new().crash(1, 6.0).restart(1, 7.0);
     let c = PaxosConfig::new(1, 3, 0)
-        .unwrap()
-        .delay(Dist::constant(5.0).unwrap())
-        .faults(faults)
-        .unwrap();
+        .network(Network::new(Dist::constant(5.0).unwrap()))
+        .faults(faults);
     let mut sim = c.simulation(0, false).unwrap();
     sim.run_until_ms(6.5);
     assert!(!sim.is_up(1));
@@ -145,7 +141,9 @@ fn value_rule_takes_the_highest_ballot() {
 #[test]
 fn dueling_proposers_live_lock_and_a_leader_with_backoff_fixes_it() {
     // Five proposers that restart at once when pre-empted (Lamport 2001, §2.4).
-    let duel = PaxosConfig::new(5, 5, 1).unwrap().loss(0.05).unwrap().strategy(dueling(0.0, 0.0));
+    let duel = PaxosConfig::new(5, 5, 1)
+        .network(default_network().with_loss(0.05))
+        .strategy(dueling(0.0, 0.0));
     let leader = duel.clone().strategy(Strategy::Leader { takeover_ms: 100.0 });
     let d = run(&duel, 139).unwrap();
     let first = d.first_chosen().unwrap();
@@ -166,7 +164,7 @@ fn dueling_proposers_live_lock_and_a_leader_with_backoff_fixes_it() {
 
 #[test]
 fn randomized_restarts_shorten_the_duel() {
-    let c = PaxosConfig::new(5, 5, 1).unwrap();
+    let c = PaxosConfig::new(5, 5, 1);
     let out = ballots_to_decision(&c, &[0.0, 5.0, 20.0], 100).unwrap();
     let mean = |v: &Vec<Option<usize>>| {
         v.iter().map(|b| b.expect("decided") as f64).sum::<f64>() / v.len() as f64
@@ -177,7 +175,7 @@ fn randomized_restarts_shorten_the_duel() {
 
 #[test]
 fn sequence_diagram_has_role_lanes() {
-    let c = PaxosConfig::new(1, 3, 1).unwrap();
+    let c = PaxosConfig::new(1, 3, 1);
     let d = sequence_diagram(&c, 1, "one round", 0.0, 40.0).unwrap();
     let fig = d.render().unwrap();
     for label in ["P0", "A2", "L0", "Prepare 1.0", "Accepted 1.0 v100"] {
@@ -188,34 +186,35 @@ fn sequence_diagram_has_role_lanes() {
 
 #[test]
 fn bad_input_is_an_error_that_says_what_is_allowed() {
-    let msg = |e: Error| e.to_string();
+    // setters store; a run checks everything, with the parameter's name and what is allowed
+    let msg = |c: &PaxosConfig| run(c, 0).unwrap_err().to_string();
     assert_eq!(
-        msg(PaxosConfig::new(1, 0, 1).unwrap_err()),
+        msg(&PaxosConfig::new(1, 0, 1)),
         "acceptors = 0 is out of range: must be at least 1"
     );
-    assert!(msg(PaxosConfig::new(0, 3, 1).unwrap_err()).starts_with("proposers = 0"));
+    assert!(msg(&PaxosConfig::new(0, 3, 1)).starts_with("proposers = 0"));
     for p in [-0.1, 1.5, f64::NAN] {
-        let e = msg(PaxosConfig::new(1, 3, 1).unwrap().loss(p).unwrap_err());
+        let e = msg(&PaxosConfig::new(1, 3, 1).network(default_network().with_loss(p)));
         assert!(e.starts_with("loss = ") && e.contains("between 0 and 1"), "{e}");
-        assert!(PaxosConfig::new(1, 3, 1).unwrap().duplicate(p).is_err());
+        let e = msg(&PaxosConfig::new(1, 3, 1).network(default_network().with_duplicate(p)));
+        assert!(e.starts_with("duplicate = "), "{e}");
     }
-    let e = PaxosConfig::new(1, 3, 1).unwrap().faults(FaultSchedule::new().crash(9, 10.0));
-    assert_eq!(
-        msg(e.unwrap_err()),
-        "unknown node n9 in the fault schedule: the cluster has 5 node(s), ids n0..n4"
-    );
-    let c = PaxosConfig::new(1, 3, 1).unwrap();
-    assert!(c
-        .clone()
-        .faults(FaultSchedule::new().with(Fault::Crash { node: 4, at_ms: 1.0 }))
-        .is_ok());
-    assert!(msg(c.clone().retry_timeout_ms(50.0, 10.0).unwrap_err()).contains("at most hi_ms"));
-    assert!(c.clone().retry_timeout_ms(0.0, 10.0).is_err());
-    assert!(c.clone().horizon_ms(0.0).is_err());
-    assert!(c.clone().acceptor_crashes(1, 10.0, -1.0).is_err());
+    let e = msg(&PaxosConfig::new(1, 3, 1).faults(FaultSchedule::new().crash(9, 10.0)));
+    assert_eq!(e, "unknown node n9 in the fault schedule: the cluster has 5 node(s), ids n0..n4");
+    let c = PaxosConfig::new(1, 3, 1);
+    assert!(run(
+        &c.clone().faults(FaultSchedule::new().with(Fault::Crash { node: 4, at_ms: 1.0 })),
+        0
+    )
+    .is_ok());
+    assert!(msg(&c.clone().retry_timeout_ms(50.0, 10.0)).contains("at most hi_ms"));
+    assert!(run(&c.clone().retry_timeout_ms(0.0, 10.0), 0).is_err());
+    assert!(msg(&c.clone().horizon_ms(0.0)).starts_with("horizon_ms = 0"));
+    assert!(msg(&c.clone().acceptor_crashes(1, 10.0, -1.0)).starts_with("mean_down_ms = -1"));
     assert!(run(&c.clone().strategy(dueling(5.0, 1.0)), 0).is_err());
     assert!(run(&c.clone().strategy(Strategy::Leader { takeover_ms: f64::NAN }), 0).is_err());
-    assert!(msg(check_agreement(&c, 3..3).unwrap_err()).contains("seed range is empty"));
+    assert!(check_agreement(&c, 3..3).unwrap_err().to_string().contains("seed range is empty"));
+    assert!(first_violation(&c, 3..3).is_err());
     assert!(c.acceptor_id(3).is_err() && c.learner_id(1).is_err());
     assert_eq!((c.acceptor_id(2).unwrap(), c.learner_id(0).unwrap()), (3, 4));
     assert!(run(&c, 0).unwrap().ballots_series(0.0).is_err());
@@ -228,7 +227,7 @@ fn multi_paxos_halves_the_messages_per_value() {
     for n in [3usize, 5] {
         for k in [1usize, 10, 100] {
             // Constant delays: no straggler is overtaken, so the counts are exact.
-            let c = MultiConfig::new(n, k).unwrap().delay(Dist::constant(5.0).unwrap());
+            let c = MultiConfig::new(n, k).network(Network::new(Dist::constant(5.0).unwrap()));
             let s = run_multi(&c, 3).unwrap();
             let p = run_multi(&c.clone().stable_leader(false), 3).unwrap();
             assert!(s.consistent() && p.consistent());
@@ -245,37 +244,38 @@ fn multi_paxos_halves_the_messages_per_value() {
     }
     // With loss the leader retransmits; every slot still gets exactly one value, in order.
     for seed in 0..200 {
-        let c = MultiConfig::new(5, 20).unwrap().loss(0.2).unwrap();
+        let c = MultiConfig::new(5, 20).network(default_network().with_loss(0.2));
         let r = run_multi(&c, seed).unwrap();
         assert!(r.consistent(), "seed {seed}: {r:?}");
         let values: Vec<u64> = r.decided.iter().map(|d| d.1).collect();
         assert_eq!(values, (1000..1020).collect::<Vec<u64>>());
     }
-    assert!(MultiConfig::new(0, 5).is_err());
-    assert!(MultiConfig::new(3, 0).is_err());
-    assert!(MultiConfig::new(3, 5).unwrap().loss(2.0).is_err());
+    assert!(run_multi(&MultiConfig::new(0, 5), 0).is_err());
+    assert!(run_multi(&MultiConfig::new(3, 0), 0).is_err());
+    let lossy = MultiConfig::new(3, 5).network(default_network().with_loss(2.0));
+    assert!(run_multi(&lossy, 0).unwrap_err().to_string().starts_with("loss = 2"));
 }
 
 #[test]
 fn an_adversarial_scheduler_keeps_paxos_undecided_and_safe() {
     use super::flp::{scheduled_run, Scheduler};
     for proposers in [1, 2, 3] {
-        let c = PaxosConfig::new(proposers, 3, 1).unwrap().strategy(dueling(0.0, 0.0));
+        let c = PaxosConfig::new(proposers, 3, 1).strategy(dueling(0.0, 0.0));
         let r = scheduled_run(&c, Scheduler::Adversary, 10_000, 0).unwrap();
         assert_eq!((r.steps, r.decided), (10_000, None));
         assert!(r.ballots > 500, "{}", r.ballots);
         // Fair: messages are delivered within a few steps, none is held for ever.
         assert!(r.max_wait_steps < 20 && r.in_flight < 10, "{r:?}");
-        assert_eq!(r.violation(), None);
+        assert_eq!(r.breach(), None);
         // The same cluster under a random (indifferent) scheduler decides, every seed.
         for seed in 0..100 {
             let r = scheduled_run(&c, Scheduler::Random, 10_000, seed).unwrap();
             let (step, value) = r.decided.expect("random schedules decide");
-            assert!(step < 2_000 && r.violation().is_none());
+            assert!(step < 2_000 && r.breach().is_none());
             assert!(c.proposed_values().contains(&value));
         }
     }
-    let c = PaxosConfig::new(2, 3, 1).unwrap();
+    let c = PaxosConfig::new(2, 3, 1);
     assert!(scheduled_run(&c, Scheduler::Random, 0, 0).is_err());
 }
 
@@ -313,7 +313,7 @@ fn a_duplicated_prepare_is_promised_again_and_never_costs_the_proposer_its_ballo
     // P0 (node 0), acceptors A0..A2 (nodes 1..3), no learner. Lamport 2001, §2.2: an acceptor
     // promises not to accept ballots *below* b; b itself stays acceptable, so a Prepare(b)
     // it has already promised is no reason to refuse b.
-    let rules = PaxosConfig::new(1, 3, 0).unwrap().rules();
+    let rules = PaxosConfig::new(1, 3, 0).rules();
     let mut nodes = PaxosNode::cluster(rules, &[100]);
     handle(&mut nodes, 0, |n, ctx| n.on_start(ctx));
     let prepares = handle(&mut nodes, 0, |n, ctx| n.on_timer(ctx, Timer::Retry { attempt: 1 }));
@@ -374,7 +374,7 @@ fn with_duplication_and_no_competitor_every_value_is_chosen_in_the_first_ballot(
     // chosen by Prepare + Promise + Accept, before 1 + 3 · 9 = 28 ms, and the retry timeout
     // (40–80 ms) never fires first.
     for dup in [0.0, 0.1, 0.3] {
-        let c = PaxosConfig::new(1, 5, 1).unwrap().duplicate(dup).unwrap();
+        let c = PaxosConfig::new(1, 5, 1).network(default_network().with_duplicate(dup));
         for seed in 0..500 {
             let r = run(&c, seed).unwrap();
             let chosen = r.first_chosen().expect("decided");
