@@ -3,10 +3,11 @@
 //! "The p99 of these latencies" needs a rule: a sample of n numbers has no value that exactly
 //! 99 % of it lies below unless n is a multiple of 100, and the common rules differ in what they
 //! do in between. This crate uses **one** rule everywhere a sample's quantile is reported
-//! ([`quantile`], [`quantiles`]): the p50/p99 of
-//! [`replication::RunReport::write_latency_percentile`] and of [`replication::sweep_rw`], and
-//! [`Dist::quantile`](crate::dist::Dist::quantile) of an empirical distribution
-//! ([`Dist::empirical`](crate::dist::Dist::empirical)).
+//! ([`quantile`], [`quantiles`]): the median, p99 and p99.9 of
+//! [`reliability::tail_summary`], the chat lab's [`chat::ChatReport::p99_delivery_ms`], the
+//! p50/p99 of [`replication::RunReport::write_latency_percentile`] and of
+//! [`replication::sweep_rw`], and [`Dist::quantile`](crate::dist::Dist::quantile) of an
+//! empirical distribution ([`Dist::empirical`](crate::dist::Dist::empirical)).
 //!
 //! ## The definition: Hyndman & Fan type 7
 //! Sort the n values, x₍₀₎ ≤ x₍₁₎ ≤ … ≤ x₍ₙ₋₁₎ (0-based order statistics), and for
@@ -70,8 +71,10 @@
 //! * R. J. Hyndman, Y. Fan, "Sample quantiles in statistical packages", *The American
 //!   Statistician* 50(4), 1996.
 //!
+//! [`reliability::tail_summary`]: crate::reliability::tail_summary
 //! [`replication::RunReport::write_latency_percentile`]: crate::replication::RunReport::write_latency_percentile
 //! [`replication::sweep_rw`]: crate::replication::sweep_rw
+//! [`chat::ChatReport::p99_delivery_ms`]: crate::chat::ChatReport::p99_delivery_ms
 //! [`staleness::time_to_visibility`]: crate::staleness::time_to_visibility
 
 use crate::error::{validate, Error, Result};
