@@ -16,7 +16,8 @@
 //!
 //! * **availability**: posts acknowledged to their author / posts made;
 //! * **delivery latency**: the 99th percentile, over (post, recipient) pairs delivered, of
-//!   the time from posting to display at the recipient;
+//!   the time from posting to display at the recipient (the crate's one sample quantile,
+//!   [`crate::stats::quantile`]: Hyndman & Fan type 7);
 //! * **delivered fraction**: (post, recipient) pairs delivered / pairs that should have been
 //!   (every post to every other client).
 //!
@@ -39,9 +40,9 @@ use std::time::Duration;
 
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
-use crate::reliability::tail_summary;
 use crate::sim::{Ctx, Experiment, FaultSchedule, Network, Node, NodeId};
 use crate::slo::SliSeries;
+use crate::stats;
 use crate::table::{fmt_sig, Table};
 
 /// A post's identity: (author node, the author's sequence number).
@@ -366,9 +367,10 @@ impl ChatReport {
         &self.latencies
     }
 
-    /// The 99th percentile delivery latency (ms); `None` if nothing was delivered.
+    /// The 99th percentile delivery latency (ms), by [`stats::quantile`] (type 7: linear
+    /// interpolation between order statistics); `None` if nothing was delivered.
     pub fn p99_delivery_ms(&self) -> Option<f64> {
-        tail_summary(&self.latencies).ok().map(|t| t.p99)
+        stats::quantile(&self.latencies, 0.99).ok()
     }
 
     /// Delivered fraction SLI: pairs delivered / (posts × (clients − 1)).

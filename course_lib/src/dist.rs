@@ -535,15 +535,10 @@ impl Empirical {
     }
 
     /// Sample quantile with linear interpolation between order statistics: Hyndman & Fan
-    /// type 7 (the default of numpy and R). `p` is already checked.
+    /// type 7 (the default of numpy and R), the crate's one definition ([`crate::stats`]).
+    /// `p` is already checked.
     fn quantile_type7(&self, p: f64) -> f64 {
-        let xs = &self.sorted;
-        let h = (xs.len() - 1) as f64 * p;
-        let i = h.floor() as usize;
-        match xs.get(i + 1) {
-            Some(&next) => xs[i] + (h - i as f64) * (next - xs[i]),
-            None => xs[xs.len() - 1],
-        }
+        crate::stats::type7_sorted(&self.sorted, p)
     }
 
     /// The generalised inverse of the step CDF: the smallest observation x with F(x) ≥ p.
@@ -755,7 +750,8 @@ impl Dist {
     ///   x_m (1 − p)^(−1/α), Normal and LogNormal through Φ⁻¹.
     /// * Mixture: bisection on F, to the last bit of the `f64` (far below 1e-12 relative).
     /// * Empirical: linear interpolation between order statistics (Hyndman & Fan type 7,
-    ///   numpy's and R's default), so Q(0) is the smallest and Q(1) the largest observation.
+    ///   numpy's and R's default), so Q(0) is the smallest and Q(1) the largest observation:
+    ///   the same number as [`crate::stats::quantile`] of the samples.
     /// * `p = 0` gives the lower end of the support ([`Dist::min_value`]), `p = 1` the upper
     ///   end ([`Dist::max_value`]): `f64::INFINITY` for unbounded distributions.
     ///

@@ -97,6 +97,25 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The error's message (its `Display` text), so that `?` on a crate call works inside a
+/// function or closure that returns `Result<_, String>`: a notebook's check closure
+/// ([`crate::grade::check_fn`]) writes `let d = downtime_per_month(a)?;` and a bad parameter
+/// becomes the message of the `FAIL` line, with no `.map_err(|e| e.to_string())`.
+///
+/// ```
+/// use course_lib::reliability::series;
+/// fn path(parts: &[f64]) -> Result<f64, String> {
+///     Ok(series(parts)?) // course_lib::Error → String
+/// }
+/// assert!(path(&[0.9, 0.9]).is_ok());
+/// assert!(path(&[1.5]).unwrap_err().contains("between 0 and 1"));
+/// ```
+impl From<Error> for String {
+    fn from(e: Error) -> String {
+        e.to_string()
+    }
+}
+
 /// Shorthand for `std::result::Result<T, course_lib::Error>`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

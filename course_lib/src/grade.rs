@@ -26,6 +26,68 @@
 //! assert!(!c.passed());
 //! assert!(c.message().contains("not yet implemented"));
 //! ```
+//!
+//! ## `?` inside a check: crate calls and expectations alike
+//! A check closure returns `Result<(), String>`. `?` works in it on both kinds of result a
+//! check meets: the `Result<(), String>` of [`expect_close`] / [`expect_eq`], and the
+//! `Result<T, course_lib::Error>` of every crate function (the crate's [`Error`](crate::Error)
+//! converts into its message, `impl From<Error> for String`). So a check computes the
+//! reference answer with the crate and compares, with no `.map_err(|e| e.to_string())` and no
+//! `.unwrap()`; a crate error (a bad parameter, an empty sample) becomes the `FAIL` line's
+//! message instead of a panic:
+//!
+//! ```
+//! use course_lib::grade::{check_fn, expect_close};
+//! use course_lib::reliability::downtime_per_month;
+//! fn downtime_minutes(a: f64) -> f64 { (1.0 - a) * 30.0 * 24.0 * 60.0 } // the student's
+//! let c = check_fn("demo-downtime", || {
+//!     let want = downtime_per_month(0.9995)?.as_secs_f64() / 60.0; // course_lib::Error → FAIL
+//!     expect_close(downtime_minutes(0.9995), want, 0.01, "(1 − A) × the month's minutes")
+//! });
+//! assert!(c.passed());
+//! // several steps: `?` after an expectation too, then `Ok(())`
+//! let c = check_fn("demo-steps", || {
+//!     for a in [0.99, 0.999] {
+//!         let want = downtime_per_month(a)?.as_secs_f64() / 60.0;
+//!         expect_close(downtime_minutes(a), want, 0.01, "per month")?;
+//!     }
+//!     Ok(())
+//! });
+//! assert!(c.passed());
+//! // the crate's error message is the FAIL line
+//! let c = check_fn("demo-bad", || {
+//!     let want = downtime_per_month(1.5)?.as_secs_f64();
+//!     expect_close(downtime_minutes(1.5), want, 0.01, "")
+//! });
+//! assert_eq!(c.to_string(), "FAIL [demo-bad]: availability = 1.5 is out of range: \
+//!     a probability must be between 0 and 1 (inclusive)");
+//! ```
+//!
+//! The older spelling, converting by hand, still compiles and means the same; `Err(...)`,
+//! `return Err("…".into())` and `.ok_or("…")?` work as before, because the closure's error
+//! type stays `String`:
+//!
+//! ```
+//! use course_lib::grade::{check_fn, expect_close};
+//! use course_lib::reliability::downtime_per_month;
+//! let c = check_fn("demo-old", || {
+//!     let want = downtime_per_month(0.9995).map_err(|e| e.to_string())?.as_secs_f64() / 60.0;
+//!     expect_close(21.6, want, 0.01, "hint")
+//! });
+//! assert!(c.passed());
+//! let c = check_fn("demo-err", || {
+//!     let first = [3, 4].first().copied().ok_or("no value")?;
+//!     if first != 3 {
+//!         return Err("the first value should be 3".into());
+//!     }
+//!     Err(format!("{first} is fine, but this check always fails"))
+//! });
+//! assert!(!c.passed());
+//! ```
+//!
+//! (A generic `check_fn<E: Into<…>>` would not do: in `|| Ok(())` or
+//! `|| Err("…".into())` nothing fixes `E`, so cells that compile today would stop compiling,
+//! and in `|| { let d = f()?; expect_close(…) }` the tail fixes `E = String` anyway.)
 
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
@@ -138,6 +200,9 @@ pub fn expect_eq<T: PartialEq + fmt::Debug>(got: T, expected: T, hint: &str) -> 
 /// Run `test`, which returns `Ok(())` when the student's code behaves, or `Err(reason)`.
 /// A panic inside it (e.g. `todo!()`) is caught and reported as a failure with its message;
 /// the panic's usual backtrace is not printed.
+///
+/// Inside `test`, `?` works on crate calls (`course_lib::Error` becomes the `FAIL` message)
+/// and on [`expect_close`] / [`expect_eq`] alike: see the [module documentation](self).
 pub fn check_fn(id: &str, test: impl FnOnce() -> Result<(), String>) -> Check {
     let previous_hook = panic::take_hook();
     panic::set_hook(Box::new(|_| {}));
@@ -227,6 +292,43 @@ mod tests {
         // A panic with a formatted message keeps its text.
         let c = check_fn("f", || -> Result<(), String> { panic!("n = {}", 3) });
         assert_eq!(c.message(), "your code panicked: n = 3");
+    }
+
+    #[test]
+    fn crate_errors_become_the_fail_message() {
+        use crate::reliability::{downtime_per_month, series};
+        // `?` on a crate call and on an expectation in the same closure, no map_err
+        let c = check_fn("q", || {
+            let want = series(&[0.9, 1.5])?;
+            expect_close(0.9, want, 1e-9, "multiply")
+        });
+        assert!(!c.passed());
+        let crate_message = series(&[0.9, 1.5]).unwrap_err().to_string();
+        assert_eq!(
+            crate_message,
+            "availabilities[1] = 1.5 is out of range: a probability must be between 0 and 1 \
+             (inclusive)"
+        );
+        assert_eq!(c.to_string(), format!("FAIL [q]: {crate_message}"));
+        // the same closure passes when the crate call succeeds
+        let c = check_fn("q", || {
+            let want = series(&[0.9, 0.5])?;
+            expect_close(0.45, want, 1e-9, "multiply")
+        });
+        assert!(c.passed(), "{c}");
+        // the old spelling still compiles and reports the same message
+        let c = check_fn("q", || {
+            let want = downtime_per_month(-1.0).map_err(|e| e.to_string())?;
+            expect_eq(want.as_secs(), 0, "")
+        });
+        assert_eq!(c.message(), downtime_per_month(-1.0).unwrap_err().to_string());
+        // an error after an expectation that passed: the crate's message, not "correct"
+        let c = check_fn("q", || {
+            expect_eq(1, 1, "")?;
+            crate::stats::quantile(&[], 0.5)?;
+            Ok(())
+        });
+        assert_eq!(c.message(), "the sample is empty: a quantile needs at least one value");
     }
 
     #[test]

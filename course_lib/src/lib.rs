@@ -17,6 +17,7 @@
 //! | [`error`] | what a caller can get wrong, and the message that says so | all |
 //! | [`rng`] | seeded, portable randomness: same seed, same numbers, everywhere | all |
 //! | [`dist`] | latency and delay distributions (constant … Pareto, mixtures, empirical) | 01, 03, 13 |
+//! | [`stats`] | the sample quantile (p50, p99 of measured latencies): one definition, Hyndman & Fan type 7 | 00 onwards |
 //! | [`sim`] | the deterministic discrete-event simulator: nodes, network, faults, traces | 01 onwards |
 //! | [`chain`] | hash chains, proof of work, fork choice, stale blocks, the double-spend race | 09 |
 //! | [`clock`] | physical clocks, NTP, Lamport, vector and hybrid logical clocks, TrueTime, lag compensation | 05 |
@@ -73,6 +74,7 @@ pub mod rng;
 pub mod sim;
 pub mod slo;
 pub mod staleness;
+pub mod stats;
 pub mod table;
 
 #[cfg(feature = "frames")]

@@ -55,6 +55,7 @@ use std::time::Duration;
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
 use crate::rng::SimRng;
+use crate::stats;
 
 /// Hours in the (365-day) year the nines tables use.
 pub const HOURS_PER_YEAR: f64 = 365.0 * 24.0;
@@ -386,18 +387,26 @@ pub struct TailSummary {
     pub mean: f64,
 }
 
-/// Percentiles of a sample (nearest-rank on the sorted sample).
+/// Median, p99, p99.9 and mean of a latency sample, in any order. The percentiles are the
+/// crate's one sample quantile, [`stats::quantile`] (Hyndman & Fan type 7: linear
+/// interpolation between order statistics, numpy's and R's default).
+///
+/// ```
+/// use course_lib::reliability::tail_summary;
+/// let s = tail_summary(&[4.0, 1.0, 3.0, 2.0])?;
+/// assert_eq!((s.p50, s.mean), (2.5, 2.5));
+/// assert!((s.p99 - 3.97).abs() < 1e-12); // h = 3 · 0.99 = 2.97: 3 + 0.97 · (4 − 3)
+/// # Ok::<(), course_lib::Error>(())
+/// ```
+///
+/// # Errors
+/// As [`stats::quantile`]: an empty sample, or a NaN or infinite value in it.
 pub fn tail_summary(sample: &[f64]) -> Result<TailSummary> {
-    if sample.is_empty() {
-        return Err(Error::empty("the sample", "give at least one latency"));
-    }
-    let mut s = sample.to_vec();
-    s.sort_by(f64::total_cmp);
-    let q = |p: f64| s[((p * s.len() as f64).ceil() as usize).clamp(1, s.len()) - 1];
+    let s = stats::sorted_sample(sample)?;
     Ok(TailSummary {
-        p50: q(0.5),
-        p99: q(0.99),
-        p999: q(0.999),
+        p50: stats::type7_sorted(&s, 0.5),
+        p99: stats::type7_sorted(&s, 0.99),
+        p999: stats::type7_sorted(&s, 0.999),
         mean: s.iter().sum::<f64>() / s.len() as f64,
     })
 }

@@ -683,6 +683,11 @@ pub fn consistency_curve(
 /// `trials` trials: the `target`-quantile of T*. 0 when reads are already that consistent at
 /// commit (always for R + W > N).
 ///
+/// "Smallest t" is the contract, so this is the inverse of the trials' step CDF, the
+/// ⌈target · trials⌉-th smallest T* (the estimate P̂(T* ≤ t) reaches `target` exactly there),
+/// not the interpolated sample quantile of [`crate::stats::quantile`], which can fall between
+/// two trials, where P̂ is still below `target`.
+///
 /// # Errors
 /// As [`t_visibility`]; `target` outside (0, 1).
 ///

@@ -112,7 +112,7 @@ const PINS: &[Pin] = &[
         replication_workshop_text,
         "fab2d67c0cfd0aceb7b0439b56b522e68067ea7fb82968e305fbbf687381a31f",
     ),
-    ("chat", chat_text, "2e55d3a9d7b689947dbe963e38c3255ee5b087c4fc3c14a81579c677bc59e8e4"),
+    ("chat", chat_text, "21d065df6ab6ebdb76493084b78e2b5d4f81462b0c5b55bb71a0941cb8c68f73"),
     ("detector", detector_text, "f2182d4022239e4841f38887fcfb6246503618bb54a471eb1c151443997393bf"),
     ("clock", clock_text, "6a3fcc6244196c282353e9064c40d4a258fe25465737cf139a195217e2f6c381"),
     (

@@ -269,14 +269,13 @@ impl SequenceDiagram {
 
     /// How long a lost message's stub is drawn, in ms: half the median delivery delay.
     fn lost_stub_ms(&self, span_ms: f64) -> f64 {
-        let mut delays: Vec<f64> = self
+        let delays: Vec<f64> = self
             .arrows
             .iter()
             .filter_map(|a| a.received_ms.map(|r| r - a.sent_ms))
             .filter(|d| *d > 0.0)
             .collect();
-        delays.sort_by(f64::total_cmp);
-        let median = delays.get(delays.len() / 2).copied().unwrap_or(span_ms * 0.08);
+        let median = crate::stats::quantile(&delays, 0.5).unwrap_or(span_ms * 0.08);
         (median * 0.5).max(span_ms * 0.01)
     }
 

@@ -89,6 +89,7 @@ use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
 use crate::rng::SimRng;
 use crate::sim::{FaultSchedule, Network, SimBuilder, SimStats};
+use crate::stats;
 use node::Shared;
 
 // ---------------------------------------------------------------------------------------------
@@ -728,22 +729,24 @@ pub struct RunReport {
     pub config: String,
 }
 
-/// The `q`-quantile (0 ≤ q ≤ 1) of `values` by the nearest-rank method; an error for an
-/// empty slice.
-pub fn percentile(values: &[f64], q: f64) -> Result<f64> {
-    let q = validate::probability("q", q)?;
-    if values.is_empty() {
-        return Err(Error::empty("the sample", "no operation of this kind succeeded"));
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let rank = ((q * v.len() as f64).ceil() as usize).clamp(1, v.len());
-    Ok(v[rank - 1])
-}
-
 impl RunReport {
     fn latencies(&self, write: bool) -> Vec<f64> {
         self.ops.iter().filter(|o| o.write == write && o.ok).filter_map(|o| o.latency_ms).collect()
+    }
+
+    /// [`stats::quantile`] of the successful writes' (or reads') latencies, with an empty
+    /// sample explained in terms of the run.
+    fn latency_quantile(&self, write: bool, q: f64) -> Result<f64> {
+        stats::quantile(&self.latencies(write), q).map_err(|e| match e {
+            Error::Empty { .. } => {
+                let kind = if write { "write" } else { "read" };
+                Error::empty(
+                    format!("the sample of successful {kind}s' latencies"),
+                    format!("no {kind} succeeded in this run"),
+                )
+            }
+            e => e,
+        })
     }
 
     /// Latencies of successful writes (ms).
@@ -756,14 +759,23 @@ impl RunReport {
         self.latencies(false)
     }
 
-    /// The `q`-quantile of successful writes' latency (ms).
+    /// The `q`-quantile (0 ≤ q ≤ 1) of successful writes' latency (ms): the crate's one
+    /// sample quantile, [`stats::quantile`] (Hyndman & Fan type 7, linear interpolation
+    /// between order statistics, numpy's and R's default).
+    ///
+    /// # Errors
+    /// `q` NaN or outside `[0, 1]`; no write succeeded.
     pub fn write_latency_percentile(&self, q: f64) -> Result<f64> {
-        percentile(&self.write_latencies_ms(), q)
+        self.latency_quantile(true, q)
     }
 
-    /// The `q`-quantile of successful reads' latency (ms).
+    /// The `q`-quantile of successful reads' latency (ms), as
+    /// [`write_latency_percentile`](Self::write_latency_percentile).
+    ///
+    /// # Errors
+    /// `q` NaN or outside `[0, 1]`; no read succeeded.
     pub fn read_latency_percentile(&self, q: f64) -> Result<f64> {
-        percentile(&self.read_latencies_ms(), q)
+        self.latency_quantile(false, q)
     }
 
     /// Successful reads.

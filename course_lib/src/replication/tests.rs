@@ -252,6 +252,15 @@ fn bad_input_names_the_parameter() {
     let mut bad = c.clone();
     bad.w = 7;
     assert!(msg(Experiment::new(bad).run().unwrap_err()).starts_with("W = 7"));
-    assert!(msg(percentile(&[], 0.5).unwrap_err()).contains("empty"));
-    assert!(msg(percentile(&[1.0], 1.5).unwrap_err()).starts_with("q = 1.5"));
+    // percentiles of a run: q is checked, and an empty sample says which operations
+    let no_reads = Experiment::new(c.clone())
+        .workload(Workload::new(5, 100.0, 0.0, 100.0).unwrap())
+        .seed(1)
+        .run()
+        .unwrap();
+    assert!(msg(no_reads.write_latency_percentile(1.5).unwrap_err()).starts_with("q = 1.5"));
+    assert!(no_reads.write_latency_percentile(0.5).is_ok());
+    let e = no_reads.read_latency_percentile(0.5).unwrap_err();
+    assert!(matches!(e, Error::Empty { .. }), "{e:?}");
+    assert!(msg(e).contains("no read succeeded"));
 }
