@@ -5,6 +5,7 @@
 
 use course_lib::clock::*;
 use course_lib::dist::Dist;
+use course_lib::sim::Network;
 use proptest::prelude::*;
 
 proptest! {
@@ -22,7 +23,7 @@ proptest! {
     ) {
         let mut cfg = ClockRunConfig::new(nodes, 400.0, max_offset_ms).unwrap();
         cfg.max_drift_ppm = max_drift_ppm;
-        cfg.delay = Dist::exponential_mean(mean_delay_ms).unwrap();
+        cfg.network = Network::new(Dist::exponential_mean(mean_delay_ms).unwrap());
         cfg.send_probability = send_probability;
         cfg.mean_gap_ms = 4.0;
         let run = run_clocks(&cfg, seed).unwrap();

@@ -114,11 +114,11 @@ const PINS: &[Pin] = &[
     ),
     ("chat", chat_text, "21d065df6ab6ebdb76493084b78e2b5d4f81462b0c5b55bb71a0941cb8c68f73"),
     ("detector", detector_text, "f2182d4022239e4841f38887fcfb6246503618bb54a471eb1c151443997393bf"),
-    ("clock", clock_text, "6a3fcc6244196c282353e9064c40d4a258fe25465737cf139a195217e2f6c381"),
+    ("clock", clock_text, "9a652ecab525241f0dadddd391806a81b2e0fe5e8c290ff251108b34ea38d531"),
     (
         "clock::lag",
         clock_lag_text,
-        "2d380ccbbac25bfee83e0b4b60736dacf643f0df86862c4178ab2858fb579e5f",
+        "f7f114ce991dc2576dc6b342b628046206d2da40f604e34c333b9c4243f91713",
     ),
     ("chain", chain_text, "95fe3576c5642fcee72a8eafc53849868326922051891f0dc8f49dd57084d940"),
     ("coord", coord_text, "31e4f76d8a8b8bfb154eabc38a04588d051f0fa91ec4431306e582ecf6efb14d"),

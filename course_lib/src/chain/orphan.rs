@@ -33,7 +33,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
-use crate::sim::{Ctx, Network, Node, NodeId, SimBuilder};
+use crate::sim::{Ctx, Experiment, Network, Node, NodeId};
 
 /// Blocks within this many heights of the final tip are not counted: they may still be
 /// contested when the run stops.
@@ -149,7 +149,7 @@ impl Node for Miner {
 pub struct OrphanConfig {
     miners: usize,
     interval_ms: f64,
-    delay: Dist,
+    network: Network,
     blocks: u64,
 }
 
@@ -159,7 +159,15 @@ impl OrphanConfig {
     pub fn new(miners: usize, interval_ms: f64, delay: Dist) -> Result<OrphanConfig> {
         let miners = validate::at_least("miners", miners, 2)?;
         let interval_ms = validate::positive("interval_ms", interval_ms)?;
-        Ok(OrphanConfig { miners, interval_ms, delay, blocks: 5_000 })
+        Ok(OrphanConfig { miners, interval_ms, network: Network::new(delay), blocks: 5_000 })
+    }
+
+    /// The network between the miners (checked when run), e.g. one slow miner with
+    /// `Network::new(d).with_link_both(0, 1, slow)`; the model's delay is the mean delay of
+    /// its default link.
+    pub fn network(mut self, network: Network) -> OrphanConfig {
+        self.network = network;
+        self
     }
 
     /// Simulate for `blocks` mean block intervals (at least 100).
@@ -190,8 +198,11 @@ pub struct OrphanStats {
 pub fn simulate_orphans(cfg: &OrphanConfig, seed: u64) -> Result<OrphanStats> {
     let share = 1.0 / cfg.miners as f64;
     let nodes = vec![Miner::new(share, cfg.interval_ms); cfg.miners];
-    let mut sim = SimBuilder::new(seed).network(Network::new(cfg.delay.clone())).build(nodes)?;
-    sim.run_until_ms(cfg.blocks as f64 * cfg.interval_ms);
+    let report = Experiment::new(nodes)
+        .network(cfg.network.clone())
+        .horizon_ms(cfg.blocks as f64 * cfg.interval_ms)
+        .run(seed)?;
+    let sim = report.sim();
 
     let mut parent: HashMap<u64, u64> = HashMap::new();
     let mut all: Vec<MinedBlock> = Vec::new();
@@ -218,7 +229,7 @@ pub fn simulate_orphans(cfg: &OrphanConfig, seed: u64) -> Result<OrphanStats> {
     let counted: Vec<&MinedBlock> = all.iter().filter(|b| b.block.height <= settled).collect();
     let stale = counted.iter().filter(|b| !main.contains(&b.block.id)).count() as u64;
     let n = counted.len() as u64;
-    let mean_delay = cfg.delay.mean().unwrap_or(f64::INFINITY);
+    let mean_delay = cfg.network.default_link().delay().mean().unwrap_or(f64::INFINITY);
     Ok(OrphanStats {
         mined: all.len() as u64,
         counted: n,

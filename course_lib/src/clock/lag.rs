@@ -52,6 +52,7 @@
 use crate::dist::Dist;
 use crate::error::{validate, Result};
 use crate::rng::SimRng;
+use crate::sim::Stream;
 
 /// Game and server parameters.
 #[derive(Clone, Debug, PartialEq)]
@@ -237,10 +238,10 @@ pub fn hit_registration(
     cfg.validate()?;
     let shots = validate::at_least("shots", shots, 1)?;
     let duration = 3_000.0 + shots as f64 * 50.0;
-    let mut rng = SimRng::stream(seed, 0);
+    let mut rng = Stream::Scenario("lag trajectory", 0).rng(seed);
     let trajectory = Trajectory::strafing(cfg, duration, &mut rng);
     let server = GameServer::record(&trajectory, cfg.tick_ms, duration);
-    let mut shot_rng = SimRng::stream(seed, 1);
+    let mut shot_rng = Stream::Client(0).rng(seed);
     Ok(shots_against(cfg, &server, latency, compensate, shots, duration, &mut shot_rng))
 }
 
@@ -270,12 +271,12 @@ pub fn simulate_match(
         return Err(crate::Error::empty("clients", "give at least one client's latency"));
     }
     let duration = 3_000.0 + shots as f64 * 50.0;
-    let mut rng = SimRng::stream(seed, 0);
+    let mut rng = Stream::Scenario("lag trajectory", 0).rng(seed);
     let trajectory = Trajectory::strafing(cfg, duration, &mut rng);
     let server = GameServer::record(&trajectory, cfg.tick_ms, duration);
     let mut out = Vec::with_capacity(clients.len());
     for (i, latency) in clients.iter().enumerate() {
-        let stream = SimRng::stream(seed, 1 + i as u64);
+        let stream = Stream::Client(i).rng(seed);
         let without =
             shots_against(cfg, &server, latency, false, shots, duration, &mut stream.clone());
         let with = shots_against(cfg, &server, latency, true, shots, duration, &mut stream.clone());

@@ -76,7 +76,7 @@ use std::fmt;
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
 use crate::rng::SimRng;
-use crate::sim::{Ctx, Network, Node, NodeId, SimBuilder};
+use crate::sim::{Ctx, Experiment, Network, Node, NodeId, Stream};
 
 // ---------------------------------------------------------------------------------------------
 // Physical clocks
@@ -588,8 +588,8 @@ pub struct ClockRunConfig {
     pub mean_gap_ms: f64,
     /// Probability that an own event is a send (else local).
     pub send_probability: f64,
-    /// Message delay (ms).
-    pub delay: Dist,
+    /// The network the processes send over (delays in ms; loss, per-link overrides).
+    pub network: Network,
     /// Clock offsets are uniform in ±max_offset_ms.
     pub max_offset_ms: f64,
     /// Drifts are uniform in ±max_drift_ppm.
@@ -606,7 +606,7 @@ impl ClockRunConfig {
             duration_ms: validate::positive("duration_ms", duration_ms)?,
             mean_gap_ms: 10.0,
             send_probability: 0.5,
-            delay: Dist::exponential_mean(5.0)?,
+            network: Network::new(Dist::exponential_mean(5.0)?),
             max_offset_ms: validate::non_negative("max_offset_ms", max_offset_ms)?,
             max_drift_ppm: 50.0,
         })
@@ -619,6 +619,7 @@ impl ClockRunConfig {
         validate::probability("send_probability", self.send_probability)?;
         validate::non_negative("max_offset_ms", self.max_offset_ms)?;
         validate::non_negative("max_drift_ppm", self.max_drift_ppm)?;
+        self.network.validate(self.nodes)?;
         if self.max_drift_ppm > 1e5 {
             return Err(Error::out_of_range("max_drift_ppm", self.max_drift_ppm, "at most 100000"));
         }
@@ -805,7 +806,7 @@ impl Node for ClockNode {
 /// ```
 pub fn run_clocks(cfg: &ClockRunConfig, seed: u64) -> Result<ClockRun> {
     cfg.validate()?;
-    let mut rng = SimRng::stream(seed, u64::MAX);
+    let mut rng = Stream::Scenario("clock offsets and drifts", 0).rng(seed);
     let mut clocks = Vec::with_capacity(cfg.nodes);
     for _ in 0..cfg.nodes {
         let offset = rng.uniform_range(-cfg.max_offset_ms, cfg.max_offset_ms);
@@ -826,8 +827,11 @@ pub fn run_clocks(cfg: &ClockRunConfig, seed: u64) -> Result<ClockRun> {
             next_msg: 0,
         })
         .collect();
-    let mut sim = SimBuilder::new(seed).network(Network::new(cfg.delay.clone())).build(nodes)?;
-    sim.run_until_ms(cfg.duration_ms);
+    let report = Experiment::new(nodes)
+        .network(cfg.network.clone())
+        .horizon_ms(cfg.duration_ms)
+        .run(seed)?;
+    let sim = report.sim();
     let events: Vec<ClockEvent> = sim.nodes().iter().flat_map(|n| n.log.iter().cloned()).collect();
     // the skew between two linear clocks is linear in t: its maximum is at an end of the run
     let mut eps_ms: f64 = 0.0;
