@@ -121,7 +121,7 @@ const PINS: &[Pin] = &[
         "f7f114ce991dc2576dc6b342b628046206d2da40f604e34c333b9c4243f91713",
     ),
     ("chain", chain_text, "95fe3576c5642fcee72a8eafc53849868326922051891f0dc8f49dd57084d940"),
-    ("coord", coord_text, "31e4f76d8a8b8bfb154eabc38a04588d051f0fa91ec4431306e582ecf6efb14d"),
+    ("coord", coord_text, "fe270e8d6bf381e1c4c969254075afa1914bb0bcb60bd833ed82897dc092f2d3"),
     ("quorum", quorum_text, "5d118aa10a0dd442f8fa345961bd202ed4ba9962b02ac376523dd01bf86ac68e"),
     (
         "staleness",
@@ -893,7 +893,8 @@ fn coord_text() -> Out {
     let mut t = String::new();
     coord_report_text(&mut t, "kleppmann unfenced", &run(&CoordConfig::kleppmann(false)?, 1)?)?;
     coord_report_text(&mut t, "kleppmann fenced", &run(&CoordConfig::kleppmann(true)?, 1)?)?;
-    let lossy = CoordConfig::kleppmann(true)?.network(Dist::uniform(1.0, 9.0)?, 0.05)?;
+    let lossy = CoordConfig::kleppmann(true)?
+        .network(Network::new(Dist::uniform(1.0, 9.0)?).with_loss(0.05).with_fifo(true))?;
     coord_report_text(&mut t, "kleppmann lossy", &run(&lossy, 2)?)?;
     let election = CoordConfig::leader_election(3, 500.0)?;
     coord_report_text(&mut t, "election", &run(&election, 3)?)?;

@@ -82,7 +82,7 @@ use crate::clock::PhysicalClock;
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
 use crate::plot::{Bar, BarStyle, SequenceDiagram, Timeline};
-use crate::sim::{Network, SimBuilder, Simulation};
+use crate::sim::{Experiment, Network, Simulation};
 use crate::table::Table;
 use node::{Client, CoordNode, LockServer, Storage};
 
@@ -160,8 +160,7 @@ pub struct CoordConfig {
     think_ms: f64,
     retry_ms: f64,
     start_ms: Vec<f64>,
-    delay: Dist,
-    loss: f64,
+    network: Network,
     duration_ms: f64,
 }
 
@@ -169,8 +168,9 @@ impl CoordConfig {
     /// `clients` clients (1 to 16) contending for a lock whose leases last `lease_ms`.
     /// Defaults: fencing on, perfect clocks, margin for 100 ppm of drift, no pauses, 20 ms of
     /// work per operation, 4 operations per hold, up to 50 ms of thinking between holds, 50 ms
-    /// retry/request timeout, client `i` starting at `10·i` ms, 1–3 ms uniform delays, no loss,
-    /// 5 leases of simulated time.
+    /// retry/request timeout, client `i` starting at `10·i` ms, FIFO links (like the TCP
+    /// connections real clients hold to these services) with 1–3 ms uniform delays and no
+    /// loss, 5 leases of simulated time.
     pub fn new(clients: usize, lease_ms: f64) -> Result<CoordConfig> {
         if !(1..=16).contains(&clients) {
             return Err(Error::out_of_range("clients", clients, "must be between 1 and 16"));
@@ -190,8 +190,7 @@ impl CoordConfig {
             think_ms: 50.0,
             retry_ms: 50.0,
             start_ms: (0..clients).map(|i| 10.0 * i as f64).collect(),
-            delay: Dist::uniform(1.0, 3.0)?,
-            loss: 0.0,
+            network: Network::new(Dist::uniform(1.0, 3.0)?).with_fifo(true),
             duration_ms: 5.0 * lease_ms,
         })
     }
@@ -209,7 +208,7 @@ impl CoordConfig {
             .retry_ms(100.0)?
             .think_ms(200.0)?
             .start_ms(1, 50.0)?
-            .network(Dist::constant(5.0)?, 0.0)?
+            .network(Network::new(Dist::constant(5.0)?).with_fifo(true))?
             .pause(0, 150.0, 1_500.0)?
             .duration_ms(2_500.0)
     }
@@ -227,7 +226,7 @@ impl CoordConfig {
             .retry_ms(10.0)?
             .think_ms(200.0)?
             .start_ms(1, 50.0)?
-            .network(Dist::constant(2.0)?, 0.0)?
+            .network(Network::new(Dist::constant(2.0)?).with_fifo(true))?
             .client_drift_ppm(0, -50_000.0)?
             .duration_ms(2_000.0)
     }
@@ -343,14 +342,15 @@ impl CoordConfig {
         Ok(self)
     }
 
-    /// One-way message delay (must not be negative) and loss probability of every link.
-    pub fn network(mut self, delay: Dist, loss: f64) -> Result<CoordConfig> {
-        delay.check()?;
-        if !delay.is_non_negative() {
+    /// The network between the lock server (`n0`), the storage (`n1`) and the clients
+    /// (`n2…`), used as given (say `.with_fifo(true)` for TCP-like links; per-link overrides
+    /// give one client a slow path). Every delay must be non-negative.
+    pub fn network(mut self, network: Network) -> Result<CoordConfig> {
+        network.validate(2 + self.clients)?;
+        if !network.default_link().delay().is_non_negative() {
             return Err(Error::invalid("delay", "a network delay distribution must be >= 0"));
         }
-        self.loss = validate::probability("loss", loss)?;
-        self.delay = delay;
+        self.network = network;
         Ok(self)
     }
 
@@ -385,7 +385,9 @@ impl CoordConfig {
         self.duration_ms
     }
 
-    fn build(&self, seed: u64, trace: bool) -> Result<Simulation<CoordNode>> {
+    /// The scenario as an experiment of the harness (the servers, the clients, the network,
+    /// the duration); [`run`] reads the report off its run.
+    pub(crate) fn experiment(&self) -> Result<Experiment<CoordNode>> {
         let validity = safe_validity_ms(self.lease_ms, self.assumed_drift_ppm)?;
         let mut nodes = vec![
             CoordNode::Server(LockServer {
@@ -423,9 +425,7 @@ impl CoordConfig {
                 pauses,
             ))));
         }
-        // FIFO links, like the TCP connections real clients hold to these services
-        let net = Network::new(self.delay.clone()).with_loss(self.loss).with_fifo(true);
-        SimBuilder::new(seed).network(net).trace(trace).build(nodes)
+        Ok(Experiment::new(nodes).network(self.network.clone()).horizon_ms(self.duration_ms))
     }
 }
 
@@ -540,9 +540,8 @@ pub struct CoordReport {
 /// # Errors
 /// Only from building the simulation (the configuration was checked when it was built).
 pub fn run(config: &CoordConfig, seed: u64) -> Result<CoordReport> {
-    let mut sim = config.build(seed, false)?;
-    sim.run_until_ms(config.duration_ms);
-    Ok(report(config, &sim, seed))
+    let done = config.experiment()?.run(seed)?;
+    Ok(report(config, done.sim(), seed))
 }
 
 /// Like [`run`], also returning the message sequence diagram between `from_ms` and `to_ms`
@@ -553,14 +552,14 @@ pub fn run_with_diagram(
     from_ms: f64,
     to_ms: f64,
 ) -> Result<(CoordReport, SequenceDiagram)> {
-    let mut sim = config.build(seed, true)?;
-    sim.run_until_ms(config.duration_ms);
+    let done = config.experiment()?.trace(true).run(seed)?;
+    let sim = done.sim();
     let title = format!(
         "lock server n0, storage n1, clients n2… ({}fencing)",
         if config.fencing { "" } else { "no " }
     );
     let diagram = sim.sequence_diagram(&title, from_ms, to_ms)?;
-    Ok((report(config, &sim, seed), diagram))
+    Ok((report(config, sim, seed), diagram))
 }
 
 fn report(config: &CoordConfig, sim: &Simulation<CoordNode>, seed: u64) -> CoordReport {

@@ -6,6 +6,7 @@ use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
 use crate::plot::Heatmap;
 use crate::rng::SimRng;
+use crate::sim::{Network, Stream};
 
 /// Violation rates over a grid of lease durations (rows) × pause lengths (columns).
 #[derive(Clone, Debug, PartialEq)]
@@ -41,7 +42,7 @@ pub(crate) fn sweep_config(
     let ds = rng.uniform_range(-100.0, 100.0);
     CoordConfig::new(2, lease_ms)?
         .fencing(fencing)
-        .network(Dist::uniform(1.0, 3.0)?, 0.01)?
+        .network(Network::new(Dist::uniform(1.0, 3.0)?).with_loss(0.01).with_fifo(true))?
         .client_drift_ppm(0, d0)?
         .client_drift_ppm(1, d1)?
         .server_drift_ppm(ds)?
@@ -100,7 +101,8 @@ pub fn pause_lease_sweep(
     };
     for (i, &lease) in leases_ms.iter().enumerate() {
         for (j, &pause) in pauses_ms.iter().enumerate() {
-            let mut rng = SimRng::stream(seed, (i * pauses_ms.len() + j) as u64);
+            let cell = (i * pauses_ms.len() + j) as u64;
+            let mut rng = Stream::Scenario("coord pause-lease cell", cell).rng(seed);
             let (mut bad_u, mut bad_f, mut rej) = (0usize, 0usize, 0usize);
             for _ in 0..runs {
                 let run_seed = rng.next_u64();

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::rng::SimRng;
+use crate::sim::Stream;
 
 /// A random scenario: 2–4 clients, 0–3 pauses of up to three leases, clock drift within ±ρ or
 /// (when `wild`) up to ±5 % against a 100 ppm margin, 0–5 % loss, exponential delays.
@@ -19,8 +20,9 @@ fn random_config(rng: &mut SimRng, fencing: bool, wild: bool) -> CoordConfig {
         .ops_per_hold(1 + rng.below(6) as u32)
         .unwrap()
         .network(
-            Dist::exponential_mean(rng.uniform_range(1.0, 10.0)).unwrap(),
-            rng.uniform_range(0.0, 0.05),
+            Network::new(Dist::exponential_mean(rng.uniform_range(1.0, 10.0)).unwrap())
+                .with_loss(rng.uniform_range(0.0, 0.05))
+                .with_fifo(true),
         )
         .unwrap()
         .duration_ms(4.0 * lease)
@@ -80,7 +82,7 @@ fn slow_clock_breaks_the_lease_and_fencing_saves_the_data() {
 fn fencing_never_accepts_a_stale_request_over_1000_seeds() {
     let mut unfenced_bad = 0;
     for seed in 0..1_000u64 {
-        let mut rng = SimRng::stream(seed, 99);
+        let mut rng = Stream::Scenario("coord random configs", 0).rng(seed);
         let wild = seed % 2 == 0;
         let cfg = random_config(&mut rng.clone(), true, wild);
         let r = run(&cfg, seed).unwrap();
@@ -98,7 +100,7 @@ fn fencing_never_accepts_a_stale_request_over_1000_seeds() {
 #[test]
 fn lease_is_safe_when_drift_is_within_the_margin() {
     for seed in 0..400u64 {
-        let mut rng = SimRng::stream(seed, 7);
+        let mut rng = Stream::Scenario("coord random scenarios", 0).rng(seed);
         let r = run(&random_config(&mut rng, true, false), seed).unwrap();
         assert_eq!(r.lease_safety_violations(), 0, "seed {seed}: {:?}", r.beliefs());
         assert_eq!(r.belief_overlaps(), 0, "seed {seed}");
@@ -110,7 +112,7 @@ fn lease_is_safe_when_drift_is_within_the_margin() {
 fn lease_can_fail_beyond_the_margin() {
     let broken = (0..200u64)
         .filter(|&seed| {
-            let mut rng = SimRng::stream(seed, 7);
+            let mut rng = Stream::Scenario("coord random scenarios", 0).rng(seed);
             run(&random_config(&mut rng, true, true), seed).unwrap().lease_safety_violations() > 0
         })
         .count();
@@ -171,8 +173,9 @@ fn bad_input_is_an_error_naming_what_is_allowed() {
     assert!(cfg.clone().server_drift_ppm(-100_000.0).is_err());
     assert!(msg(cfg.clone().assumed_drift_ppm(-1.0).unwrap_err()).contains(">= 0"));
     assert!(safe_validity_ms(0.0, 10.0).is_err());
-    assert!(cfg.clone().network(Dist::normal(1.0, 5.0).unwrap(), 0.0).is_err());
-    assert!(cfg.clone().network(Dist::constant(1.0).unwrap(), 1.5).is_err());
+    assert!(cfg.clone().network(Network::new(Dist::normal(1.0, 5.0).unwrap())).is_err());
+    let e = cfg.clone().network(Network::new(Dist::constant(1.0).unwrap()).with_loss(1.5));
+    assert!(e.unwrap_err().to_string().starts_with("loss = 1.5"));
     assert!(cfg.clone().retry_ms(0.0).is_err() && cfg.clone().ops_per_hold(0).is_err());
     assert!(pause_lease_sweep(&[], &[100.0], 1, 0).is_err());
     assert!(pause_lease_sweep(&[-1.0], &[100.0], 1, 0)
