@@ -455,8 +455,8 @@ pub struct PartitionOutcome {
 ///
 /// ```
 /// use course_lib::consistency::sim::{partition_experiment, RegisterConfig};
-/// let cp = partition_experiment(&RegisterConfig::linearizable(3)?, 200.0, 1)?;
-/// let ap = partition_experiment(&RegisterConfig::partial(3, 1, 1)?, 200.0, 1)?;
+/// let cp = partition_experiment(&RegisterConfig::linearizable(3), 200.0, 1)?;
+/// let ap = partition_experiment(&RegisterConfig::partial(3, 1, 1), 200.0, 1)?;
 /// assert!(cp.availability < 0.8 && cp.stale_read_fraction == 0.0); // the minority side waits
 /// assert!(ap.availability == 1.0 && ap.stale_read_fraction > 0.1); // everyone answers, some wrongly
 /// # Ok::<(), course_lib::Error>(())
