@@ -81,9 +81,7 @@ pub use sweep::{pause_lease_sweep, PauseLeaseSweep};
 use crate::clock::PhysicalClock;
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
-use crate::plot::{Bar, BarStyle, SequenceDiagram, Timeline};
 use crate::sim::{Experiment, Network, Simulation};
-use crate::table::Table;
 use node::{Client, CoordNode, LockServer, Storage};
 
 /// The largest clock drift a configuration accepts, in ppm (10 %: far beyond any quartz, so a
@@ -149,7 +147,7 @@ pub struct Pause {
 pub struct CoordConfig {
     clients: usize,
     lease_ms: f64,
-    fencing: bool,
+    pub(crate) fencing: bool,
     assumed_drift_ppm: f64,
     server_drift_ppm: f64,
     client_drift_ppm: Vec<f64>,
@@ -523,13 +521,13 @@ impl StorageOp {
 #[derive(Clone, Debug)]
 pub struct CoordReport {
     seed: u64,
-    clients: usize,
+    pub(crate) clients: usize,
     fencing: bool,
     duration_ms: f64,
-    grants: Vec<Grant>,
-    beliefs: Vec<Belief>,
-    pauses: Vec<PauseRecord>,
-    storage: Vec<StorageOp>,
+    pub(crate) grants: Vec<Grant>,
+    pub(crate) beliefs: Vec<Belief>,
+    pub(crate) pauses: Vec<PauseRecord>,
+    pub(crate) storage: Vec<StorageOp>,
     final_value: u64,
     acknowledged_writes: u64,
 }
@@ -542,24 +540,6 @@ pub struct CoordReport {
 pub fn run(config: &CoordConfig, seed: u64) -> Result<CoordReport> {
     let done = config.experiment()?.run(seed)?;
     Ok(report(config, done.sim(), seed))
-}
-
-/// Like [`run`], also returning the message sequence diagram between `from_ms` and `to_ms`
-/// (`n0` lock server, `n1` storage, `n2…` clients).
-pub fn run_with_diagram(
-    config: &CoordConfig,
-    seed: u64,
-    from_ms: f64,
-    to_ms: f64,
-) -> Result<(CoordReport, SequenceDiagram)> {
-    let done = config.experiment()?.trace(true).run(seed)?;
-    let sim = done.sim();
-    let title = format!(
-        "lock server n0, storage n1, clients n2… ({}fencing)",
-        if config.fencing { "" } else { "no " }
-    );
-    let diagram = sim.sequence_diagram(&title, from_ms, to_ms)?;
-    Ok((report(config, sim, seed), diagram))
 }
 
 fn report(config: &CoordConfig, sim: &Simulation<CoordNode>, seed: u64) -> CoordReport {
@@ -731,103 +711,5 @@ impl CoordReport {
             self.lease_safety_violations(),
             self.belief_overlaps()
         )
-    }
-
-    /// The storage's writes (and rejected requests) as a table: time, client, token, what, verdict.
-    pub fn write_table(&self, max_rows: usize) -> Table {
-        let mut t = Table::new(vec!["time (ms)", "client", "token", "request", "storage says"]);
-        for o in self
-            .storage
-            .iter()
-            .filter(|o| !o.accepted || matches!(o.kind, StorageOpKind::Write { .. }))
-            .take(max_rows)
-        {
-            let what = match o.kind {
-                StorageOpKind::Read => "read".to_string(),
-                StorageOpKind::Write { value, read_version } => {
-                    format!("write {value} (read at v{read_version})")
-                }
-            };
-            let verdict = if !o.accepted {
-                "rejected: stale token".to_string()
-            } else if o.is_lost_update() {
-                format!("accepted — LOST UPDATE (overwrote {})", o.value_before)
-            } else if o.stale {
-                "accepted — stale token".to_string()
-            } else {
-                "accepted".to_string()
-            };
-            t = t.row(vec![
-                format!("{:.0}", o.at_ms),
-                format!("c{}", o.client),
-                o.token.to_string(),
-                what,
-                verdict,
-            ]);
-        }
-        t
-    }
-
-    /// A timeline of the run between `from_ms` and `to_ms`: per client, the lease it believed
-    /// it held (by its clock) and its pauses; the lock server's leases (terms) with their
-    /// tokens (by the server's clock); the
-    /// storage's accepted writes, stale writes accepted (red) and rejected requests.
-    pub fn timeline(&self, title: &str, from_ms: f64, to_ms: f64) -> Result<Timeline> {
-        let (from_ms, to_ms) = validate::ordered("from_ms", from_ms, "to_ms", to_ms)?;
-        let mut lanes: Vec<String> =
-            (0..self.clients).map(|c| format!("c{c} (believes)")).collect();
-        let server = lanes.len();
-        lanes.push("lock server".into());
-        let storage = lanes.len();
-        lanes.push("storage".into());
-        // (lane, from, until, label, style) of every interval, clipped to the window
-        let intervals = self
-            .beliefs
-            .iter()
-            .map(|b| (b.client, b.from_ms, b.until_ms, format!("token {}", b.token), BarStyle::Ok))
-            .chain(
-                self.pauses
-                    .iter()
-                    .map(|p| (p.client, p.from_ms, p.until_ms, "paused".into(), BarStyle::Fail)),
-            )
-            .chain(self.grants.iter().map(|g| {
-                let label = format!("c{} token {}", g.client, g.token);
-                (server, g.from_ms, g.until_ms, label, BarStyle::Ok)
-            }));
-        let mut bars = Vec::new();
-        for (lane, a, b, label, style) in intervals {
-            let (start, end) = (a.max(from_ms), b.min(to_ms));
-            if start <= end {
-                bars.push(Bar { lane, start, end: Some(end), label, style });
-            }
-        }
-        for o in &self.storage {
-            let write = matches!(o.kind, StorageOpKind::Write { .. });
-            if !(o.at_ms >= from_ms && o.at_ms <= to_ms) || (o.accepted && !write) {
-                continue;
-            }
-            let (style, label) = if !o.accepted {
-                (BarStyle::Fail, format!("c{} rejected (token {})", o.client, o.token))
-            } else if o.stale || o.is_lost_update() {
-                (BarStyle::Culprit, format!("c{} stale write (token {})", o.client, o.token))
-            } else {
-                (BarStyle::Involved, String::new()) // the lease lanes above say whose it is
-            };
-            bars.push(Bar { lane: storage, start: o.at_ms, end: Some(o.at_ms), label, style });
-        }
-        if bars.len() > Timeline::MAX_BARS {
-            return Err(Error::invalid(
-                "timeline window",
-                format!("{} bars are too many; choose a shorter window", bars.len()),
-            ));
-        }
-        Ok(Timeline::new(title)
-            .x_label("time (ms)")
-            .lanes(lanes)
-            .bars(bars)
-            .key_label(BarStyle::Ok, "lease (believed / granted)")
-            .key_label(BarStyle::Fail, "paused / rejected")
-            .key_label(BarStyle::Involved, "write accepted")
-            .key_label(BarStyle::Culprit, "stale write accepted"))
     }
 }

@@ -4,7 +4,6 @@
 use super::{run, CoordConfig};
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
-use crate::plot::Heatmap;
 use crate::rng::SimRng;
 use crate::sim::{Network, Stream};
 
@@ -120,35 +119,4 @@ pub fn pause_lease_sweep(
         }
     }
     Ok(out)
-}
-
-fn fmt_ms(x: f64) -> String {
-    if x >= 1_000.0 && (x / 1_000.0).fract() == 0.0 {
-        format!("{} s", x / 1_000.0)
-    } else {
-        format!("{x}")
-    }
-}
-
-impl PauseLeaseSweep {
-    /// The heatmap of violation rates without (`fenced = false`) or with fencing.
-    pub fn heatmap(&self, fenced: bool) -> Heatmap {
-        let (values, what) = if fenced {
-            (self.fenced.clone(), "with fencing")
-        } else {
-            (self.unfenced.clone(), "without fencing")
-        };
-        Heatmap::new(format!(
-            "Runs where mutual exclusion broke, {what} ({} runs per cell)",
-            self.runs
-        ))
-        .x_label("pause length (ms)")
-        .y_label("lease duration (ms)")
-        .x_ticks(self.pauses_ms.iter().map(|&p| fmt_ms(p)).collect())
-        .y_ticks(self.leases_ms.iter().map(|&l| fmt_ms(l)).collect())
-        .values(values)
-        .color_label("fraction of runs violated")
-        .range(0.0, 1.0)
-        .annotate(true)
-    }
 }

@@ -36,7 +36,7 @@
 //!
 //! **The checker.** Every acceptor keeps a ghost log of what it accepted (an observer's
 //! record that survives crashes and is not protocol state). After a run, a value counts as
-//! chosen at the moment a majority has accepted it in one ballot; [`PaxosRun::violation`]
+//! chosen at the moment a majority has accepted it in one ballot; [`PaxosRun::breach`]
 //! reports two different chosen values, learners that learned different values (or one
 //! learner two values), a learned value that was never chosen, or a chosen value nobody
 //! proposed. A run is an experiment of the harness ([`PaxosConfig::experiment`]: the network
@@ -93,7 +93,6 @@ use std::ops::Range;
 
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
-use crate::plot::SequenceDiagram;
 use crate::rng::SimRng;
 use crate::sim::{Experiment, FaultSchedule, Network, SimStats, Simulation, Stream, Violation};
 use node::Rules;
@@ -257,6 +256,11 @@ impl PaxosConfig {
     /// Total number of nodes.
     pub fn cluster_size(&self) -> usize {
         self.proposers + self.acceptors + self.learners
+    }
+
+    /// The horizon of a run (ms).
+    pub fn horizon(&self) -> f64 {
+        self.horizon_ms
     }
 
     /// Number of proposers, acceptors, learners.
@@ -597,21 +601,6 @@ impl PaxosRun {
 /// Run `config` with `seed` until the horizon (or until nothing is left to happen).
 pub fn run(config: &PaxosConfig, seed: u64) -> Result<PaxosRun> {
     Ok(PaxosRun::from_simulation(config.experiment()?.run(seed)?.sim()))
-}
-
-/// A message sequence diagram of the run with `seed` between `from_ms` and `to_ms`, lanes
-/// named `P0…`, `A0…`, `L0…`.
-pub fn sequence_diagram(
-    config: &PaxosConfig,
-    seed: u64,
-    title: &str,
-    from_ms: f64,
-    to_ms: f64,
-) -> Result<SequenceDiagram> {
-    validate::ordered("from_ms", from_ms, "to_ms", to_ms)?;
-    let report =
-        config.experiment()?.trace(true).horizon_ms(to_ms.min(config.horizon_ms)).run(seed)?;
-    Ok(report.sim().sequence_diagram(title, from_ms, to_ms)?.lanes(config.lane_names()))
 }
 
 /// What [`check_agreement`] found over many seeds: the violations (the harness's) and how

@@ -176,12 +176,12 @@ fn randomized_restarts_shorten_the_duel() {
 #[test]
 fn sequence_diagram_has_role_lanes() {
     let c = PaxosConfig::new(1, 3, 1);
-    let d = sequence_diagram(&c, 1, "one round", 0.0, 40.0).unwrap();
+    let d = c.sequence_diagram(1, "one round", 0.0, 40.0).unwrap();
     let fig = d.render().unwrap();
     for label in ["P0", "A2", "L0", "Prepare 1.0", "Accepted 1.0 v100"] {
         assert!(fig.svg().contains(label), "{label}");
     }
-    assert!(sequence_diagram(&c, 1, "t", 5.0, 1.0).is_err());
+    assert!(c.sequence_diagram(1, "t", 5.0, 1.0).is_err());
 }
 
 #[test]
