@@ -282,7 +282,7 @@ pub fn sweep_timeouts(
         return Err(Error::empty("timeouts_ms", "give at least one timeout to try"));
     }
     validate::at_least("crash_trials", crash_trials, 1)?;
-    let mut rng = crate::rng::SimRng::stream(seed, 0xDE7E);
+    let mut rng = crate::sim::Stream::Scenario("detector crash times", 0).rng(seed);
     let mut points = Vec::with_capacity(timeouts_ms.len());
     for (i, &t) in timeouts_ms.iter().enumerate() {
         let base =

@@ -113,7 +113,7 @@ const PINS: &[Pin] = &[
         "fab2d67c0cfd0aceb7b0439b56b522e68067ea7fb82968e305fbbf687381a31f",
     ),
     ("chat", chat_text, "21d065df6ab6ebdb76493084b78e2b5d4f81462b0c5b55bb71a0941cb8c68f73"),
-    ("detector", detector_text, "f2182d4022239e4841f38887fcfb6246503618bb54a471eb1c151443997393bf"),
+    ("detector", detector_text, "34d2e9e6e70161ca4df44412b5631ab181285e0af3b85cfce52b57b7a6163f34"),
     ("clock", clock_text, "9a652ecab525241f0dadddd391806a81b2e0fe5e8c290ff251108b34ea38d531"),
     (
         "clock::lag",
