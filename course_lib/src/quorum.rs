@@ -87,11 +87,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{validate, Error, Result};
 use crate::rng::SimRng;
+use crate::sim::Stream;
 
 /// z such that a standard normal lies in [−z, z] with probability 0.95: Φ⁻¹(0.975).
 const Z_95: f64 = 1.959_963_984_540_054;
 
-/// Trials per Monte Carlo chunk; chunk `i` uses `SimRng::stream(seed, i)`. Part of the
+/// Trials per Monte Carlo chunk; chunk `i` uses the stream `Stream::Trial(i)` of the seed. Part of the
 /// reproducibility promise: changing it changes every estimate.
 pub const CHUNK_TRIALS: u64 = 1 << 16;
 
@@ -798,7 +799,7 @@ impl Sampler {
 /// (entry j = number of trials with exactly j nodes up), using `threads` threads.
 ///
 /// The result depends only on `(topology, trials, seed)`: chunk i of [`CHUNK_TRIALS`] trials
-/// uses `SimRng::stream(seed, i)` whichever thread runs it. `threads >= 1`.
+/// uses the stream `Stream::Trial(i)` of the seed whichever thread runs it. `threads >= 1`.
 pub fn up_count_histogram_with_threads(
     topology: &Topology,
     trials: u64,
@@ -817,7 +818,7 @@ pub fn up_count_histogram_with_threads(
                 break hist;
             }
             let len = CHUNK_TRIALS.min(trials - i * CHUNK_TRIALS);
-            sampler.run(&mut SimRng::stream(seed, i), len, &mut hist);
+            sampler.run(&mut Stream::Trial(i).rng(seed), len, &mut hist);
         }
     };
     let threads = threads.min(chunks.max(1) as usize);

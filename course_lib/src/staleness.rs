@@ -82,7 +82,7 @@
 //! 1 024 cells per level with linear interpolation, four levels that zoom geometrically into
 //! the right tail (down to tail probability 2⁻⁴⁰), so a draw costs one 64-bit random number, a
 //! few integer operations and one multiply–add. Trials run in chunks of [`CHUNK_TRIALS`];
-//! chunk i uses `SimRng::stream(seed, i)` whatever thread runs it, so the answer depends only
+//! chunk i uses the stream `Stream::Trial(i)` of the seed whatever thread runs it, so the answer depends only
 //! on the arguments, not on the number of cores.
 //!
 //! ## Reading
@@ -102,8 +102,9 @@ use std::sync::Arc;
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
 use crate::rng::SimRng;
+use crate::sim::Stream;
 
-/// Trials per Monte Carlo chunk (chunk i uses `SimRng::stream(seed, i)`). Part of the
+/// Trials per Monte Carlo chunk (chunk i uses the stream `Stream::Trial(i)` of the seed). Part of the
 /// reproducibility promise: changing it changes every estimate.
 pub const CHUNK_TRIALS: usize = 1 << 15;
 
@@ -521,7 +522,7 @@ fn run_chunks<T: Send>(
                 break out;
             }
             let len = CHUNK_TRIALS.min(trials - i * CHUNK_TRIALS);
-            out.push((i, per_chunk(&mut SimRng::stream(seed, i as u64), len)));
+            out.push((i, per_chunk(&mut Stream::Trial(i as u64).rng(seed), len)));
         }
     };
     let threads = threads.clamp(1, chunks.max(1));

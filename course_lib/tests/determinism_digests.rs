@@ -120,13 +120,13 @@ const PINS: &[Pin] = &[
         clock_lag_text,
         "f7f114ce991dc2576dc6b342b628046206d2da40f604e34c333b9c4243f91713",
     ),
-    ("chain", chain_text, "95fe3576c5642fcee72a8eafc53849868326922051891f0dc8f49dd57084d940"),
+    ("chain", chain_text, "a958624c71c38f0569eeee51718b110100743a321d65c72bd82e0af1da050f95"),
     ("coord", coord_text, "fe270e8d6bf381e1c4c969254075afa1914bb0bcb60bd833ed82897dc092f2d3"),
-    ("quorum", quorum_text, "5d118aa10a0dd442f8fa345961bd202ed4ba9962b02ac376523dd01bf86ac68e"),
+    ("quorum", quorum_text, "379dd32a6f7a83722621449e2faa0b6e3c36f7f2d336cffe364891bf79cdf84b"),
     (
         "staleness",
         staleness_text,
-        "cdb498d49e453dad0af7275e7523747476f7db527218b27eb341bd2310ead6cd",
+        "ca1bd556cd768af2ce0ec4c900131eb502e2c99c775f4e0cab4b1700cc534999",
     ),
     ("slo", slo_text, "46be11b373bd1a5ed7cdba0c3cd1e6a85dd9877434168d255279fa9a559fe358"),
     (

@@ -40,11 +40,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::error::{validate, Error, Result};
 use crate::quorum::Estimate;
 use crate::rng::SimRng;
+use crate::sim::Stream;
 
 /// Largest `z` the closed forms accept (the sums have z + 1 terms).
 pub const MAX_CONFIRMATIONS: u32 = 1_000_000;
 
-/// Trials per Monte Carlo chunk; chunk i draws from `SimRng::stream(seed, i)`, so results do
+/// Trials per Monte Carlo chunk; chunk i draws from the stream `Stream::Trial(i)` of the seed, so results do
 /// not depend on the number of threads.
 pub const RACE_CHUNK_TRIALS: u64 = 1 << 14;
 
@@ -254,7 +255,7 @@ pub fn double_spend_monte_carlo_with_threads(
                 break (wins, blocks);
             }
             let len = RACE_CHUNK_TRIALS.min(trials - i * RACE_CHUNK_TRIALS);
-            let mut rng = SimRng::stream(seed, i);
+            let mut rng = Stream::Trial(i).rng(seed);
             for _ in 0..len {
                 let (won, b) = race(&mut rng, threshold, z as u64, give_up_gap);
                 wins += won as u64;
