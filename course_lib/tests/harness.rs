@@ -1,7 +1,7 @@
 //! The experiment harness (`course_lib::sim::Experiment`): one run loop, one client driver,
 //! one violation type, one sweep, named streams, pluggable schedulers, held messages.
 
-use course_lib::consistency::{check_cas_register, EventType, Outcome};
+use course_lib::consistency::{check_cas_register, EventType, History, Outcome, F};
 use course_lib::prelude::*;
 use course_lib::sim::demo::{KvBug, PingPong, PrimaryKv, Relay};
 use course_lib::sim::{
@@ -490,7 +490,7 @@ fn a_leader_following_client_stays_with_the_node_that_answered() {
 #[test]
 fn shards_must_divide_the_nodes_and_targets_must_lie_in_a_shard() {
     let e = kv_exp(Bugs::none(), Workload::new(2, 5).shards(2)).run(0).err().unwrap().to_string();
-    assert!(e.starts_with("shards = 2") && e.contains("3 nodes"), "{e}");
+    assert!(e.starts_with("shards = 2") && e.contains("3 entry nodes"), "{e}");
     let e = kv_exp(Bugs::none(), Workload::new(2, 5).target(Target::Node(3)))
         .run(0)
         .err()
@@ -506,4 +506,97 @@ fn shards_must_divide_the_nodes_and_targets_must_lie_in_a_shard() {
         n
     });
     assert!(per_shard.iter().all(|&n| n > 200), "{per_shard:?}");
+}
+
+/// An open-loop store experiment on the primary-backup demo: clients at the primary only.
+fn open_exp(network: Network, workload: Workload) -> Experiment<PrimaryKv> {
+    Experiment::new(PrimaryKv::cluster(3, Bugs::none()))
+        .network(network)
+        .horizon_ms(2_500.0)
+        .clients(workload.entry_nodes(0..1))
+}
+
+#[test]
+fn open_loop_arrivals_are_poisson_and_do_not_wait_for_answers() {
+    let wl = Workload::open_loop(200.0, 400.0, 2_000.0).keys(10).writes_until_ms(1_000.0);
+    let fast = Network::new(Dist::constant(1.0).unwrap());
+    let slow = Network::new(Dist::constant(40.0).unwrap());
+    let (mut writes, mut reads) = (0usize, 0usize);
+    for seed in 0..10 {
+        let a = open_exp(fast.clone(), wl.clone()).run(seed).unwrap();
+        let b = open_exp(slow.clone(), wl.clone()).run(seed).unwrap();
+        let (ha, hb) = (a.history().unwrap(), b.history().unwrap());
+        // open loop: the same arrivals whatever the latency (a closed loop would slow down)
+        let invocations = |h: &History| -> Vec<(i64, F)> {
+            h.operations().iter().map(|o| (h.events()[o.invoke].time_ns.unwrap(), o.f)).collect()
+        };
+        assert_eq!(invocations(ha), invocations(hb), "seed {seed}");
+        // every arrival is a process of its own, and all of them completed
+        let mut processes: Vec<u64> = ha.operations().iter().map(|o| o.process).collect();
+        processes.dedup();
+        assert_eq!(processes.len(), ha.len());
+        assert!(ha.operations().iter().all(|o| o.outcome == Outcome::Ok), "seed {seed}");
+        // writes stop at 1 s, reads go on to 2 s
+        for o in ha.operations() {
+            let t = ha.event_time(o.invoke);
+            assert!(t < if o.f == F::Write { 1_000.0 } else { 2_000.0 }, "{t} {:?}", o.f);
+        }
+        writes += ha.operations().iter().filter(|o| o.f == F::Write).count();
+        reads += ha.operations().iter().filter(|o| o.f == F::Read).count();
+        assert!(check_cas_register(ha).is_linearizable(), "seed {seed}");
+        // many operations in flight at once on the slow network (writes: ≈ 200/s × 80 ms)
+        let spans: Vec<(f64, f64)> = hb
+            .operations()
+            .iter()
+            .filter_map(|o| o.complete.map(|c| (hb.event_time(o.invoke), hb.event_time(c))))
+            .collect();
+        let most = spans
+            .iter()
+            .map(|&(t, _)| spans.iter().filter(|&&(i, c)| i <= t && c > t).count())
+            .max()
+            .unwrap();
+        assert!(most >= 20, "seed {seed}: at most {most} in flight");
+        assert!(a.sent_to().iter().all(|&n| n == 0));
+    }
+    // 10 runs: 2 000 writes and 8 000 reads expected; Poisson counts within 4 σ
+    assert!((writes as f64 - 2_000.0).abs() < 4.0 * 2_000f64.sqrt(), "{writes}");
+    assert!((reads as f64 - 8_000.0).abs() < 4.0 * 8_000f64.sqrt(), "{reads}");
+}
+
+#[test]
+fn a_scripted_operation_runs_at_its_time_on_its_node_beside_the_workload() {
+    let wl = Workload::new(2, 10).keys(4).write_at(30.0, 0, 3).read_at(80.0, 0, 3);
+    let r = kv_exp(Bugs::none(), wl).run(4).unwrap();
+    let h = r.history().unwrap();
+    assert_eq!(h.len(), 22);
+    let scripted: Vec<_> =
+        h.operations().iter().filter(|o| o.process == 2 || o.process == 3).collect();
+    assert_eq!(scripted.len(), 2);
+    assert_eq!(
+        (h.event_time(scripted[0].invoke), scripted[0].f, scripted[0].key),
+        (30.0, F::Write, Some(3))
+    );
+    assert_eq!((h.event_time(scripted[1].invoke), scripted[1].f), (80.0, F::Read));
+    assert_eq!(r.sent_to()[scripted[0].id], 0);
+    assert_eq!(r.sent_to().len(), h.len());
+    // the read after the completed write sees it (or a later one)
+    assert_eq!(scripted[1].outcome, Outcome::Ok);
+    assert_ne!(scripted[1].value, course_lib::consistency::Value::Nil);
+    let e = kv_exp(Bugs::none(), Workload::new(2, 5).write_at(1.0, 7, 0)).run(0).err().unwrap();
+    assert!(e.to_string().contains("n7"), "{e}");
+    let e = kv_exp(Bugs::none(), Workload::new(2, 5).read_at(1.0, 0, 2)).run(0).err().unwrap();
+    assert!(e.to_string().contains("0..1"), "{e}");
+}
+
+#[test]
+fn entry_nodes_confine_the_clients_and_are_checked() {
+    let r = kv_exp(Bugs::none(), Workload::new(4, 10).target(Target::Random).entry_nodes(1..3))
+        .run(2)
+        .unwrap();
+    assert!(r.sent_to().iter().all(|&n| n == 1 || n == 2));
+    assert!(r.sent_to().contains(&1) && r.sent_to().contains(&2));
+    let e = kv_exp(Bugs::none(), Workload::new(2, 5).entry_nodes(2..5)).run(0).err().unwrap();
+    assert!(e.to_string().contains("within 0..3"), "{e}");
+    let e = open_exp(lossy(), Workload::open_loop(f64::NAN, 1.0, 10.0)).run(0).err().unwrap();
+    assert!(e.to_string().contains("writes_per_s"), "{e}");
 }

@@ -123,6 +123,7 @@ pub(crate) trait Clients<N: Node> {
     fn observe(&mut self, sim: &mut Simulation<N>) -> Result<()>;
     fn history(&self) -> Result<History>;
     fn redirects(&self) -> u64;
+    fn sent_to(&self) -> Vec<usize>;
 }
 
 impl<N> Clients<N> for ClientDriver
@@ -143,6 +144,9 @@ where
     }
     fn redirects(&self) -> u64 {
         self.redirects
+    }
+    fn sent_to(&self) -> Vec<usize> {
+        ClientDriver::sent_to(self).to_vec()
     }
 }
 
@@ -563,6 +567,12 @@ impl<N: Node + Clone + 'static> Run<N> {
         self.clients.as_ref().map_or(0, |c| c.redirects())
     }
 
+    /// The node each operation of the history was first sent to, in the order of
+    /// [`History::operations`] (empty without clients).
+    pub fn sent_to(&self) -> Vec<usize> {
+        self.clients.as_ref().map_or(Vec::new(), |c| c.sent_to())
+    }
+
     /// Run the final properties and history checks now, on the state and history so far, as
     /// if the run ended here; a failure becomes the run's violation. Returns it.
     pub fn check_final(&mut self) -> Result<Option<&Violation>> {
@@ -580,6 +590,7 @@ impl<N: Node + Clone + 'static> Run<N> {
             self.violation = self.exp.final_checks(&self.sim, history.as_ref());
         }
         let redirects = self.redirects();
+        let sent_to = self.sent_to();
         Ok(Report {
             seed: self.sim.seed(),
             sim: self.sim,
@@ -587,6 +598,7 @@ impl<N: Node + Clone + 'static> Run<N> {
             history,
             stopped: self.stopped,
             redirects,
+            sent_to,
         })
     }
 }
@@ -617,6 +629,7 @@ pub struct Report<N: Node> {
     history: Option<History>,
     stopped: bool,
     redirects: u64,
+    sent_to: Vec<usize>,
 }
 
 impl<N: Node> Report<N> {
@@ -658,6 +671,13 @@ impl<N: Node> Report<N> {
     /// The simulation's counters.
     pub fn stats(&self) -> &SimStats {
         self.sim.stats()
+    }
+
+    /// The node each operation of the history was first sent to, in the order of
+    /// [`History::operations`] (empty without clients): to split what clients saw by the
+    /// node they talked to.
+    pub fn sent_to(&self) -> &[usize] {
+        &self.sent_to
     }
 
     /// The last `n` events of the trace, as text (the events leading to a violation: the

@@ -180,7 +180,7 @@ mod trace;
 pub mod demo;
 
 pub use bugs::Bugs;
-pub use clients::{shard_of, KvRequest, KvResponse, Target, Workload};
+pub use clients::{shard_of, Arrivals, KvRequest, KvResponse, Scripted, Target, Workload};
 pub use faults::{Fault, FaultSchedule};
 pub use harness::{Experiment, Monitor, Report, Run, Sweep, SweepReport, Violation};
 pub use network::{Link, Network};
