@@ -64,7 +64,7 @@ use course_lib::quorum::{
 };
 use course_lib::raft::{Cluster, RaftConfig, RaftMsg};
 use course_lib::replication::workshop::{run_scenario, workshop_config, Scenario};
-use course_lib::replication::{Experiment, ReplicationConfig, RunReport};
+use course_lib::replication::{ReplicationConfig, RunReport, Store};
 use course_lib::sim::demo::{Gossip, PingPong, Relay};
 use course_lib::sim::{Trace, TraceKind};
 use course_lib::slo::alert::AlertPolicy;
@@ -105,12 +105,12 @@ const PINS: &[Pin] = &[
     (
         "replication",
         replication_text,
-        "c3e9b94d483b7df5e7fbbab1fd70b6629c6606397fadc9cbbdc59b94ff6545d4",
+        "088c99256e1a574e0df72e358751be9da8d9bff4fd862ebe57be3db43289f661",
     ),
     (
         "replication::workshop",
         replication_workshop_text,
-        "fab2d67c0cfd0aceb7b0439b56b522e68067ea7fb82968e305fbbf687381a31f",
+        "ddbcc17f2e3c9100f4274cff49abfb10f5cb15df2472a415625e777091ce62d0",
     ),
     ("chat", chat_text, "21d065df6ab6ebdb76493084b78e2b5d4f81462b0c5b55bb71a0941cb8c68f73"),
     ("detector", detector_text, "34d2e9e6e70161ca4df44412b5631ab181285e0af3b85cfce52b57b7a6163f34"),
@@ -596,13 +596,8 @@ fn run_report_text(t: &mut String, r: &RunReport) -> std::fmt::Result {
         "config {} stats {:?} hints left {} home replicas {} end {:?}",
         r.config, r.stats, r.hints_left, r.home_replicas, r.end_ms
     )?;
-    for o in &r.ops {
-        writeln!(
-            t,
-            "op write {} key {} coord {} issued {:?} latency {:?} ok {} version {:?} stale {}",
-            o.write, o.key, o.coordinator, o.issued_ms, o.latency_ms, o.ok, o.version, o.stale
-        )?;
-    }
+    history_text(t, &r.history)?;
+    writeln!(t, "coordinators {:?} stale {:?}", r.coordinator, r.stale)?;
     for l in &r.lag {
         writeln!(t, "lag {:?} stale keys {:?} lag {:?}", l.t_ms, l.stale_keys, l.lag_ms)?;
     }
@@ -615,13 +610,12 @@ fn run_report_text(t: &mut String, r: &RunReport) -> std::fmt::Result {
 fn replication_text() -> Out {
     let mut t = String::new();
     let config =
-        ReplicationConfig::quorum(3, 2, 2)?.with_sloppy_quorum(1, true)?.with_read_repair(true);
-    let report = Experiment::new(config)
-        .workload(course_lib::replication::Workload::new(10, 100.0, 200.0, 400.0)?)
+        ReplicationConfig::quorum(3, 2, 2).with_sloppy_quorum(1, true).with_read_repair(true);
+    let report = Store::new(config)
+        .workload(course_lib::replication::Workload::open_loop(100.0, 200.0, 400.0).keys(10))
         .network(course_lib::replication::default_network().with_loss(0.01))
         .faults(FaultSchedule::new().crash(1, 100.0).restart(1, 250.0))
-        .seed(15)
-        .run()?;
+        .run(15)?;
     run_report_text(&mut t, &report)?;
     writeln!(
         t,
@@ -636,7 +630,7 @@ fn replication_text() -> Out {
 /// The sharded-KV workshop's minority-partition scenario with its own configuration, seed 1.
 fn replication_workshop_text() -> Out {
     let mut t = String::new();
-    let r = run_scenario(Scenario::MinorityPartition, &workshop_config()?, 1)?;
+    let r = run_scenario(Scenario::MinorityPartition, &workshop_config(), 1)?;
     writeln!(t, "scenario {:?} faults {:?} window {:?}", r.scenario, r.faults, r.fault_window_ms)?;
     writeln!(
         t,

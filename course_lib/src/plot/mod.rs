@@ -72,6 +72,7 @@ mod histogram;
 mod line;
 mod paxos_view;
 mod raft_view;
+mod replication_view;
 mod sequence;
 mod style;
 #[cfg(test)]

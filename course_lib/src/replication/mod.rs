@@ -22,10 +22,13 @@
 //!   versions at hand to the winner. The default, [`last_writer_wins`], keeps the largest
 //!   (timestamp, node) pair, so equal timestamps are broken deterministically by node id.
 //!   The resolver is a plain `fn` pointer ([`Resolver`]): a notebook cell can supply its own.
-//! * **Stale read.** A read issued at time t is stale if it returns a version older than the
-//!   newest write acknowledged to any client before t. With R + W > N, no failures and no
-//!   sloppy quorum, no read is stale: the W replicas that acknowledged the write have applied
-//!   it, and any R replies include one of them. With R + W ≤ N, reads can miss it.
+//! * **Stale read.** A read is stale if it returned a write's value (or nothing) although
+//!   another write of the key was invoked after that write completed, and itself completed
+//!   before the read was invoked: the read missed a write that was certainly newer
+//!   ([`crate::consistency::stale_reads`] on the run's history). With R + W > N, no failures
+//!   and no sloppy quorum, no read is stale: the W replicas that acknowledged the newer write
+//!   have applied it, any R replies include one of them, and its version (later timestamp)
+//!   wins. With R + W ≤ N, reads can miss it.
 //! * **Replica lag** at time t: how many keys the replica holds an older version of than the
 //!   newest acknowledged write (`stale_keys`), and how long ago the oldest such write was
 //!   acknowledged (`lag_ms`).
@@ -43,22 +46,22 @@
 //! * **Catch-up on restart**: a restarted replica asks its peers for their whole store and
 //!   merges it (the crudest anti-entropy; Merkle trees make it cheaper, notebook 18).
 //!
-//! Nodes are pure state machines ([`KvNode`]) on the course simulator ([`crate::sim`]); an
-//! [`Experiment`] wires storage replicas, optional fallbacks and coordinators, drives a
-//! seeded [`Workload`] through them, and returns a [`RunReport`] of plain data: every
-//! operation with its latency and staleness, and the replica lag sampled over time.
-//! Keys are placed on shards by a consistent-hash ring with virtual nodes ([`HashRing`]); the
-//! workshop of seed 001, Day 2 (3 shards × 3 replicas, R = W = 2, three failure scenarios)
-//! is in [`workshop`].
+//! Nodes are pure state machines ([`KvNode`]) on the course's experiment harness
+//! ([`crate::sim::Experiment`]). A [`Store`] wires storage replicas, optional fallbacks and
+//! coordinators, sends the harness's clients ([`Workload`], open loop by default: Poisson
+//! arrivals of writes and reads) to the coordinators, and returns a [`RunReport`] of plain
+//! data: the clients' Jepsen history (latency, availability and stale reads come from it) and
+//! the replica lag sampled over time. Keys are placed on shards by a consistent-hash ring
+//! with virtual nodes ([`HashRing`]); the workshop of seed 001, Day 2 (3 shards × 3 replicas,
+//! R = W = 2, three failure scenarios) is in [`workshop`].
 //!
 //! ```
-//! use course_lib::replication::{Experiment, ReplicationConfig, Workload};
+//! use course_lib::replication::{ReplicationConfig, Store, Workload};
 //!
-//! let config = ReplicationConfig::quorum(3, 2, 2)?;        // N = 3, R = 2, W = 2
-//! let report = Experiment::new(config)
-//!     .workload(Workload::new(20, 200.0, 400.0, 500.0)?)   // 20 keys, 200 writes/s, 400 reads/s
-//!     .seed(7)
-//!     .run()?;
+//! let config = ReplicationConfig::quorum(3, 2, 2);         // N = 3, R = 2, W = 2
+//! let report = Store::new(config)
+//!     .workload(Workload::open_loop(200.0, 400.0, 500.0).keys(20)) // writes/s, reads/s, ms
+//!     .run(7)?;                                             // the seed
 //! assert_eq!(report.stale_reads(), 0);                     // R + W > N: never stale
 //! assert!(report.write_latency_percentile(0.5)? > 0.0);
 //! # Ok::<(), course_lib::Error>(())
@@ -78,17 +81,20 @@ mod node;
 mod ring;
 pub mod workshop;
 
-pub use node::{Hint, KvMsg, KvNode, KvRequest, KvResponse, KvTimer, ReplicaCounters};
+pub use crate::sim::Workload;
+pub use node::{Hint, KvMsg, KvNode, KvTimer, ReplicaCounters};
 pub use ring::{key_position, HashRing};
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::consistency::{stale_reads, History, Operation, Outcome, F};
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
-use crate::rng::SimRng;
-use crate::sim::{FaultSchedule, Network, SimBuilder, SimStats};
+use crate::sim::{
+    Arrivals, Experiment, FaultSchedule, KvRequest, KvResponse, Network, SimStats, Simulation,
+};
 use crate::stats;
 use node::Shared;
 
@@ -110,7 +116,7 @@ pub struct Version {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Versioned {
     /// The value.
-    pub value: u64,
+    pub value: i64,
     /// Its version.
     pub version: Version,
 }
@@ -171,10 +177,11 @@ pub struct ReplicationConfig {
 }
 
 impl ReplicationConfig {
-    /// Quorum replication with `1 <= r, w <= n`: read repair on, no sloppy quorum, no
-    /// catch-up, 100 ms timeout, last writer wins.
-    pub fn quorum(n: usize, r: usize, w: usize) -> Result<Self> {
-        let c = ReplicationConfig {
+    /// Quorum replication: read repair on, no sloppy quorum, no catch-up, 100 ms timeout,
+    /// last writer wins. `1 <= r, w <= n` is checked when a [`Store`] runs (or by
+    /// [`ReplicationConfig::validate`]).
+    pub fn quorum(n: usize, r: usize, w: usize) -> Self {
+        ReplicationConfig {
             n,
             r,
             w,
@@ -186,28 +193,25 @@ impl ReplicationConfig {
             timeout_ms: 100.0,
             handoff_interval_ms: 20.0,
             resolve: last_writer_wins,
-        };
-        c.validate()?;
-        Ok(c)
+        }
     }
 
     /// Synchronous replication: W = N, R = 1.
-    pub fn synchronous(n: usize) -> Result<Self> {
+    pub fn synchronous(n: usize) -> Self {
         Self::quorum(n, 1, n)
     }
 
     /// Asynchronous replication: W = 1, R = 1.
-    pub fn asynchronous(n: usize) -> Result<Self> {
+    pub fn asynchronous(n: usize) -> Self {
         Self::quorum(n, 1, 1)
     }
 
-    /// Sloppy quorum over `fallbacks >= 1` extra nodes, with or without hinted handoff.
-    pub fn with_sloppy_quorum(mut self, fallbacks: usize, hinted_handoff: bool) -> Result<Self> {
-        validate::at_least("fallbacks", fallbacks, 1)?;
+    /// Sloppy quorum over `fallbacks` (≥ 1) extra nodes, with or without hinted handoff.
+    pub fn with_sloppy_quorum(mut self, fallbacks: usize, hinted_handoff: bool) -> Self {
         self.fallbacks = fallbacks;
         self.sloppy = true;
         self.hinted_handoff = hinted_handoff;
-        Ok(self)
+        self
     }
 
     /// Turn read repair on or off.
@@ -223,9 +227,9 @@ impl ReplicationConfig {
     }
 
     /// The coordinator's timeout (ms, > 0).
-    pub fn with_timeout_ms(mut self, timeout_ms: f64) -> Result<Self> {
-        self.timeout_ms = validate::positive("timeout_ms", timeout_ms)?;
-        Ok(self)
+    pub fn with_timeout_ms(mut self, timeout_ms: f64) -> Self {
+        self.timeout_ms = timeout_ms;
+        self
     }
 
     /// Use `resolve` for conflict resolution.
@@ -251,8 +255,8 @@ impl ReplicationConfig {
                 ));
             }
         }
-        if self.sloppy && self.fallbacks == 0 {
-            return Err(Error::invalid("sloppy quorum", "needs at least 1 fallback node"));
+        if self.sloppy {
+            validate::at_least("fallbacks", self.fallbacks, 1)?;
         }
         validate::positive("timeout_ms", self.timeout_ms)?;
         validate::positive("handoff_interval_ms", self.handoff_interval_ms)?;
@@ -299,18 +303,18 @@ impl Placement {
         self.groups.len()
     }
 
-    /// The shard that holds `key`.
-    pub fn shard_of(&self, key: u64) -> usize {
-        self.ring.owner(key)
+    /// The shard that holds `key` (keys are the workload's, `0..keys`).
+    pub fn shard_of(&self, key: i64) -> usize {
+        self.ring.owner(key as u64)
     }
 
     /// The key's home replicas.
-    pub fn replicas(&self, key: u64) -> Vec<usize> {
+    pub fn replicas(&self, key: i64) -> Vec<usize> {
         self.groups[self.shard_of(key)].clone()
     }
 
     /// Fallback nodes for `key`, in the order a coordinator uses them.
-    pub fn fallbacks(&self, _key: u64) -> Vec<usize> {
+    pub fn fallbacks(&self, _key: i64) -> Vec<usize> {
         self.fallbacks.clone()
     }
 
@@ -336,42 +340,7 @@ impl Placement {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Workload and experiment
-
-/// Client traffic: Poisson arrivals of writes and reads, keys uniform on `0..keys`, each
-/// operation sent to a coordinator chosen uniformly.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Workload {
-    /// Number of distinct keys (≥ 1).
-    pub keys: u64,
-    /// Writes per second (≥ 0).
-    pub writes_per_s: f64,
-    /// Reads per second (≥ 0).
-    pub reads_per_s: f64,
-    /// Length of the traffic (ms, > 0).
-    pub duration_ms: f64,
-    /// Writes are issued only before this time (ms); reads continue to `duration_ms`.
-    pub writes_until_ms: f64,
-}
-
-impl Workload {
-    /// `keys >= 1`, rates `>= 0`, `duration_ms > 0`.
-    pub fn new(keys: u64, writes_per_s: f64, reads_per_s: f64, duration_ms: f64) -> Result<Self> {
-        if keys == 0 {
-            return Err(Error::out_of_range("keys", 0, "must be at least 1"));
-        }
-        validate::non_negative("writes_per_s", writes_per_s)?;
-        validate::non_negative("reads_per_s", reads_per_s)?;
-        validate::positive("duration_ms", duration_ms)?;
-        Ok(Workload { keys, writes_per_s, reads_per_s, duration_ms, writes_until_ms: duration_ms })
-    }
-
-    /// Stop issuing writes at `ms` (≥ 0); reads go on.
-    pub fn writes_until(mut self, ms: f64) -> Result<Self> {
-        self.writes_until_ms = validate::non_negative("writes_until_ms", ms)?;
-        Ok(self)
-    }
-}
+// The store on the harness
 
 /// The default network of the replication experiments: one-way delays log-normal with a
 /// median of 1 ms and a 99th percentile of 10 ms.
@@ -379,11 +348,23 @@ pub fn default_network() -> Network {
     Network::new(Dist::lognormal_from_median_p99(1.0, 10.0).expect("valid constants"))
 }
 
-/// A replication experiment on the simulator: configuration, placement, network, faults and
-/// workload. Build with [`Experiment::new`] and the chaining setters; [`Experiment::run`]
-/// validates everything and runs it.
+/// The default traffic: 20 keys, 200 writes/s and 400 reads/s for 1 s, open loop, each
+/// operation sent to a coordinator chosen uniformly at random.
+pub fn default_workload() -> Workload {
+    Workload::open_loop(200.0, 400.0, 1_000.0).keys(20)
+}
+
+/// A replicated store to run on the harness: configuration, placement, network, faults and
+/// traffic. Build with [`Store::new`] and the chaining setters (none fails);
+/// [`Store::run`] validates everything and runs one seed.
+///
+/// The traffic is the harness's [`Workload`], sent to the coordinators only (the store sets
+/// [`Workload::entry`] to them); open loop by default ([`default_workload`]). The clients'
+/// timeout ([`Workload::timeout_ms`], 1 s for an open loop) should exceed the coordinators'
+/// ([`ReplicationConfig::timeout_ms`], twice that with a sloppy quorum), or operations the
+/// store did answer end as `info`.
 #[derive(Clone, Debug)]
-pub struct Experiment {
+pub struct Store {
     config: ReplicationConfig,
     shards: usize,
     vnodes: usize,
@@ -391,26 +372,24 @@ pub struct Experiment {
     network: Network,
     faults: FaultSchedule,
     workload: Workload,
+    duration_ms: Option<f64>,
     sample_every_ms: f64,
-    seed: u64,
-    extra: Vec<(f64, usize, KvRequest)>,
 }
 
-impl Experiment {
-    /// One shard, two coordinators, [`default_network`], no faults, 20 keys at 200 writes/s
-    /// and 400 reads/s for 1 s, lag sampled every 10 ms, seed 1.
+impl Store {
+    /// One shard, two coordinators, [`default_network`], no faults, [`default_workload`],
+    /// lag sampled every 10 ms.
     pub fn new(config: ReplicationConfig) -> Self {
-        Experiment {
+        Store {
             config,
             shards: 1,
             vnodes: 32,
             coordinators: 2,
             network: default_network(),
             faults: FaultSchedule::new(),
-            workload: Workload::new(20, 200.0, 400.0, 1_000.0).expect("valid constants"),
+            workload: default_workload(),
+            duration_ms: None,
             sample_every_ms: 10.0,
-            seed: 1,
-            extra: Vec::new(),
         }
     }
 
@@ -444,9 +423,17 @@ impl Experiment {
         self
     }
 
-    /// The client workload.
+    /// The client traffic. Scripted operations ([`Workload::write_at`]) name a coordinator by
+    /// its node id, [`Store::coordinator_id`].
     pub fn workload(mut self, workload: Workload) -> Self {
         self.workload = workload;
+        self
+    }
+
+    /// How long the traffic lasts (ms). Needed for a closed-loop workload; an open loop
+    /// lasts until its last arrival time unless this is set.
+    pub fn duration_ms(mut self, ms: f64) -> Self {
+        self.duration_ms = Some(ms);
         self
     }
 
@@ -456,21 +443,14 @@ impl Experiment {
         self
     }
 
-    /// The seed (the simulator's and the workload's).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
-        self
-    }
-
-    /// One more client request, at `at_ms` to coordinator number `coordinator`.
-    pub fn request(mut self, at_ms: f64, coordinator: usize, request: KvRequest) -> Self {
-        self.extra.push((at_ms, coordinator, request));
-        self
-    }
-
     /// The configuration.
     pub fn config(&self) -> &ReplicationConfig {
         &self.config
+    }
+
+    /// The fault schedule.
+    pub fn fault_schedule(&self) -> &FaultSchedule {
+        &self.faults
     }
 
     /// Replace the configuration.
@@ -494,210 +474,140 @@ impl Experiment {
         self.coordinator_id(self.coordinators)
     }
 
-    /// Run the experiment: traffic until `duration_ms`, then a drain of three timeouts so
-    /// every operation is answered. Same experiment, same report.
-    pub fn run(&self) -> Result<RunReport> {
+    /// When the traffic ends (ms).
+    fn traffic_ms(&self) -> Result<f64> {
+        if let Some(d) = self.duration_ms {
+            validate::positive("duration_ms", d)?;
+            return validate::finite("duration_ms", d);
+        }
+        let scripted = self.workload.script.iter().map(|s| s.at_ms).fold(0.0, f64::max);
+        match self.workload.arrivals {
+            Arrivals::Poisson { until_ms, writes_until_ms, .. } => {
+                Ok(until_ms.max(writes_until_ms).max(scripted))
+            }
+            Arrivals::Closed => Err(Error::invalid(
+                "Store",
+                "a closed-loop workload has no natural end: set .duration_ms(…)",
+            )),
+        }
+    }
+
+    /// When a run ends: the traffic, then a drain of three coordinator timeouts so every
+    /// operation is answered.
+    pub fn end_ms(&self) -> Result<f64> {
+        Ok(self.traffic_ms()? + 3.0 * self.config.timeout_ms)
+    }
+
+    /// The store as a harness [`Experiment`]: storage replicas, fallbacks and coordinators,
+    /// the network, the faults and the clients (at the coordinators), until [`Store::end_ms`].
+    /// Validates everything.
+    pub fn experiment(&self) -> Result<Experiment<KvNode>> {
         self.config.validate()?;
         validate::at_least("coordinators", self.coordinators, 1)?;
         validate::positive("sample_every_ms", self.sample_every_ms)?;
+        let end = self.end_ms()?;
         let placement = self.placement()?;
         let shared = Arc::new(Shared { config: self.config.clone(), placement: placement.clone() });
         let mut nodes: Vec<KvNode> =
             (0..placement.storage_nodes()).map(|_| KvNode::storage(Arc::clone(&shared))).collect();
         nodes.extend((0..self.coordinators).map(|_| KvNode::coordinator(Arc::clone(&shared))));
-        let coord0 = nodes.len() - self.coordinators;
-        let mut sim = SimBuilder::new(self.seed)
+        let workload =
+            self.workload.clone().entry_nodes(self.coordinator_id(0)..self.cluster_size());
+        Ok(Experiment::new(nodes)
             .network(self.network.clone())
             .faults(self.faults.clone())
-            .build(nodes)?;
+            .horizon_ms(end)
+            .clients(workload))
+    }
 
-        // the traffic, drawn from its own stream of the seed
-        let wl = &self.workload;
-        let mut rng = SimRng::stream(self.seed, 0x776F_726B_6C6F_6164);
-        let mut requests: Vec<(f64, usize, KvRequest)> = Vec::new();
-        let mut value = 0u64;
-        for (rate, is_write, until) in [
-            (wl.writes_per_s, true, wl.writes_until_ms.min(wl.duration_ms)),
-            (wl.reads_per_s, false, wl.duration_ms),
-        ] {
-            if rate <= 0.0 {
-                continue;
-            }
-            let mut t = 0.0;
-            loop {
-                t += rng.exponential(rate / 1_000.0);
-                if t >= until {
-                    break;
-                }
-                let c = rng.below(self.coordinators as u64) as usize;
-                let key = rng.below(wl.keys);
-                let req = if is_write {
-                    value += 1;
-                    KvRequest::Put { key, value }
-                } else {
-                    KvRequest::Get { key }
-                };
-                requests.push((t, c, req));
-            }
-        }
-        for &(at, c, req) in &self.extra {
-            if c >= self.coordinators {
-                return Err(Error::out_of_range(
-                    "coordinator",
-                    c,
-                    format!("must be below the number of coordinators = {}", self.coordinators),
-                ));
-            }
-            validate::non_negative("at_ms", at)?;
-            requests.push((at, c, req));
-        }
-        requests.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let mut issued: BTreeMap<u64, (usize, KvRequest, f64)> = BTreeMap::new();
-        for (at, c, req) in requests {
-            let id = sim.request_at(at, coord0 + c, req)?;
-            issued.insert(id.0, (c, req, at));
-        }
-
-        // run, sampling replica lag
-        let end = wl.duration_ms + 3.0 * self.config.timeout_ms;
+    /// Run the store with this seed, sampling replica lag every `sample_every_ms`. Same
+    /// store, same seed, same report.
+    pub fn run(&self, seed: u64) -> Result<RunReport> {
+        let exp = self.experiment()?;
+        let end = self.end_ms()?;
+        let placement = self.placement()?;
         let home = placement.home_replicas();
-        let mut acked: BTreeMap<u64, Vec<(f64, Version)>> = BTreeMap::new();
+        let mut run = exp.start(seed)?;
+        // every acknowledged write, per key: (when, version)
+        let mut acked: BTreeMap<i64, Vec<(f64, Version)>> = BTreeMap::new();
         let mut seen = 0;
         let mut lag = Vec::new();
         let mut t = 0.0;
         loop {
-            sim.run_until_ms(t);
+            run.run_until_ms(t)?;
+            let sim = run.sim();
             for a in &sim.answered()[seen..] {
-                if let (KvRequest::Put { key, .. }, KvResponse::PutOk { version }) =
+                if let (KvRequest::Put { key, value }, KvResponse::Written) =
                     (a.request, a.response)
                 {
+                    let version = sim.node(a.node.0)?.version_of(value).ok_or_else(|| {
+                        Error::invalid(
+                            "replication",
+                            "a coordinator acknowledged a write it never issued",
+                        )
+                    })?;
                     acked.entry(key).or_default().push((a.answered.as_ms(), version));
                 }
             }
             seen = sim.answered().len();
-            let mut stale_keys = vec![0usize; home];
-            let mut lag_ms = vec![0.0f64; home];
-            for (&key, writes) in &acked {
-                let newest = writes.iter().map(|w| w.1).max().expect("non-empty");
-                for node in placement.replicas(key) {
-                    let have = sim.node(node)?.store().get(&key).map(|v| v.version);
-                    if have < Some(newest) {
-                        stale_keys[node] += 1;
-                        let since = writes
-                            .iter()
-                            .filter(|w| Some(w.1) > have)
-                            .map(|w| w.0)
-                            .fold(f64::INFINITY, f64::min);
-                        lag_ms[node] = lag_ms[node].max(t - since);
-                    }
-                }
-            }
-            lag.push(LagSample { t_ms: t, stale_keys, lag_ms });
+            lag.push(lag_sample(sim, &placement, &acked, home, t)?);
             if t >= end {
                 break;
             }
             t = (t + self.sample_every_ms).min(end);
         }
-
-        // every operation, answered or not
-        let mut ops: Vec<OpRecord> = issued
-            .iter()
-            .map(|(_, &(c, req, at))| OpRecord {
-                write: matches!(req, KvRequest::Put { .. }),
-                key: match req {
-                    KvRequest::Put { key, .. } | KvRequest::Get { key } => key,
-                },
-                coordinator: c,
-                issued_ms: at,
-                latency_ms: None,
-                ok: false,
-                version: None,
-                stale: false,
-            })
-            .collect();
-        let index: BTreeMap<u64, usize> = issued.keys().enumerate().map(|(i, &k)| (k, i)).collect();
-        for a in sim.answered() {
-            let op = &mut ops[index[&a.id.0]];
-            op.latency_ms = Some(a.latency_ms());
-            match a.response {
-                KvResponse::PutOk { version } => {
-                    op.ok = true;
-                    op.version = Some(version);
-                }
-                KvResponse::GetOk { item } => {
-                    op.ok = true;
-                    op.version = item.map(|i| i.version);
-                }
-                KvResponse::Unavailable { .. } => {}
-            }
-        }
-        mark_stale_reads(&mut ops, &acked);
-        let hints_left = sim.nodes().iter().map(|n| n.hints().count()).sum();
+        let report = run.finish()?;
+        let first = self.coordinator_id(0);
+        let coordinator = report.sent_to().iter().map(|&n| n.saturating_sub(first)).collect();
+        let history = report.history().cloned().expect("the store's experiment has clients");
+        let stale = stale_reads(&history);
+        let hints_left = report.sim().nodes().iter().map(|n| n.hints().count()).sum();
         Ok(RunReport {
-            ops,
+            history,
+            coordinator,
+            stale,
             lag,
-            stats: sim.stats().clone(),
+            stats: report.stats().clone(),
             hints_left,
             home_replicas: home,
+            coordinators: self.coordinators,
             end_ms: end,
             config: self.config.to_string(),
         })
     }
 }
 
-/// A read is stale if it returned a version older than the newest write acknowledged before
-/// it was issued.
-fn mark_stale_reads(ops: &mut [OpRecord], acked: &BTreeMap<u64, Vec<(f64, Version)>>) {
-    // per key: acknowledgements sorted by time, with the running maximum version
-    let prefix: BTreeMap<u64, Vec<(f64, Version)>> = acked
-        .iter()
-        .map(|(&k, w)| {
-            let mut w = w.clone();
-            w.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let mut best: Option<Version> = None;
-            let run = w
-                .into_iter()
-                .map(|(t, v)| {
-                    best = best.max(Some(v));
-                    (t, best.expect("just set"))
-                })
-                .collect();
-            (k, run)
-        })
-        .collect();
-    for op in ops.iter_mut().filter(|o| !o.write && o.ok) {
-        if let Some(run) = prefix.get(&op.key) {
-            let i = run.partition_point(|&(t, _)| t < op.issued_ms);
-            if i > 0 && op.version < Some(run[i - 1].1) {
-                op.stale = true;
+/// Replica lag at `t`: per home replica, the keys on which it holds an older version than the
+/// newest acknowledged write, and the age of the oldest acknowledged write it is missing.
+fn lag_sample(
+    sim: &Simulation<KvNode>,
+    placement: &Placement,
+    acked: &BTreeMap<i64, Vec<(f64, Version)>>,
+    home: usize,
+    t: f64,
+) -> Result<LagSample> {
+    let mut stale_keys = vec![0usize; home];
+    let mut lag_ms = vec![0.0f64; home];
+    for (&key, writes) in acked {
+        let newest = writes.iter().map(|w| w.1).max().expect("non-empty");
+        for node in placement.replicas(key) {
+            let have = sim.node(node)?.store().get(&key).map(|v| v.version);
+            if have < Some(newest) {
+                stale_keys[node] += 1;
+                let since = writes
+                    .iter()
+                    .filter(|w| Some(w.1) > have)
+                    .map(|w| w.0)
+                    .fold(f64::INFINITY, f64::min);
+                lag_ms[node] = lag_ms[node].max(t - since);
             }
         }
     }
+    Ok(LagSample { t_ms: t, stale_keys, lag_ms })
 }
 
 // ---------------------------------------------------------------------------------------------
 // Results
-
-/// One client operation of a run.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct OpRecord {
-    /// A write (`true`) or a read.
-    pub write: bool,
-    /// The key.
-    pub key: u64,
-    /// Coordinator number (0-based, not the node id).
-    pub coordinator: usize,
-    /// When the client issued it (ms).
-    pub issued_ms: f64,
-    /// Time to the answer (ms); `None` if never answered.
-    pub latency_ms: Option<f64>,
-    /// Did it succeed (W acknowledgements or R replies)?
-    pub ok: bool,
-    /// Version written, or version read (`None`: a read of a never-written key).
-    pub version: Option<Version>,
-    /// A successful read that missed a write acknowledged before it was issued.
-    pub stale: bool,
-}
 
 /// Replica lag at one moment: one entry per home replica (node ids `0..`).
 #[derive(Clone, Debug, PartialEq)]
@@ -713,8 +623,14 @@ pub struct LagSample {
 /// Everything a run measured: plain data to tabulate and plot.
 #[derive(Clone, Debug)]
 pub struct RunReport {
-    /// Every client operation, in issue order.
-    pub ops: Vec<OpRecord>,
+    /// What the clients saw: every operation, invoked and completed, as a Jepsen history
+    /// (`ok`; `fail`: a read that too few replicas answered; `info`: such a write).
+    pub history: History,
+    /// The coordinator (number, not node id) each operation of the history was sent to.
+    pub coordinator: Vec<usize>,
+    /// The stale reads: indices into [`History::operations`] of the reads
+    /// [`crate::consistency::stale_reads`] finds.
+    pub stale: Vec<usize>,
     /// Replica lag, sampled.
     pub lag: Vec<LagSample>,
     /// The simulator's counters.
@@ -723,6 +639,8 @@ pub struct RunReport {
     pub hints_left: usize,
     /// Number of home replicas.
     pub home_replicas: usize,
+    /// Number of coordinators.
+    pub coordinators: usize,
     /// When the run ended (ms).
     pub end_ms: f64,
     /// The configuration, as text.
@@ -730,16 +648,36 @@ pub struct RunReport {
 }
 
 impl RunReport {
-    fn latencies(&self, write: bool) -> Vec<f64> {
-        self.ops.iter().filter(|o| o.write == write && o.ok).filter_map(|o| o.latency_ms).collect()
+    fn time_ms(&self, event: usize) -> f64 {
+        self.history.events()[event].time_ns.unwrap_or(0) as f64 / 1e6
+    }
+
+    /// When operation `op` was invoked (ms).
+    pub fn invoked_ms(&self, op: &Operation) -> f64 {
+        self.time_ms(op.invoke)
+    }
+
+    /// Time from invocation to completion of operation `op` (ms); `None` if it never
+    /// completed.
+    pub fn latency_ms(&self, op: &Operation) -> Option<f64> {
+        op.complete.map(|c| self.time_ms(c) - self.time_ms(op.invoke))
+    }
+
+    fn latencies(&self, f: F) -> Vec<f64> {
+        self.history
+            .operations()
+            .iter()
+            .filter(|o| o.f == f && o.outcome == Outcome::Ok)
+            .filter_map(|o| self.latency_ms(o))
+            .collect()
     }
 
     /// [`stats::quantile`] of the successful writes' (or reads') latencies, with an empty
     /// sample explained in terms of the run.
-    fn latency_quantile(&self, write: bool, q: f64) -> Result<f64> {
-        stats::quantile(&self.latencies(write), q).map_err(|e| match e {
+    fn latency_quantile(&self, f: F, q: f64) -> Result<f64> {
+        stats::quantile(&self.latencies(f), q).map_err(|e| match e {
             Error::Empty { .. } => {
-                let kind = if write { "write" } else { "read" };
+                let kind = if f == F::Write { "write" } else { "read" };
                 Error::empty(
                     format!("the sample of successful {kind}s' latencies"),
                     format!("no {kind} succeeded in this run"),
@@ -751,12 +689,12 @@ impl RunReport {
 
     /// Latencies of successful writes (ms).
     pub fn write_latencies_ms(&self) -> Vec<f64> {
-        self.latencies(true)
+        self.latencies(F::Write)
     }
 
     /// Latencies of successful reads (ms).
     pub fn read_latencies_ms(&self) -> Vec<f64> {
-        self.latencies(false)
+        self.latencies(F::Read)
     }
 
     /// The `q`-quantile (0 ≤ q ≤ 1) of successful writes' latency (ms): the crate's one
@@ -766,7 +704,7 @@ impl RunReport {
     /// # Errors
     /// `q` NaN or outside `[0, 1]`; no write succeeded.
     pub fn write_latency_percentile(&self, q: f64) -> Result<f64> {
-        self.latency_quantile(true, q)
+        self.latency_quantile(F::Write, q)
     }
 
     /// The `q`-quantile of successful reads' latency (ms), as
@@ -775,17 +713,23 @@ impl RunReport {
     /// # Errors
     /// `q` NaN or outside `[0, 1]`; no read succeeded.
     pub fn read_latency_percentile(&self, q: f64) -> Result<f64> {
-        self.latency_quantile(false, q)
+        self.latency_quantile(F::Read, q)
     }
 
     /// Successful reads.
     pub fn successful_reads(&self) -> usize {
-        self.ops.iter().filter(|o| !o.write && o.ok).count()
+        self.history
+            .operations()
+            .iter()
+            .filter(|o| o.f == F::Read && o.outcome == Outcome::Ok)
+            .count()
     }
 
-    /// Stale reads.
+    /// Stale reads: a read that returned a write's value (or nothing) although another write
+    /// of the key was invoked after that write completed and itself completed before the
+    /// read was invoked ([`crate::consistency::stale_reads`], "certainly stale").
     pub fn stale_reads(&self) -> usize {
-        self.ops.iter().filter(|o| o.stale).count()
+        self.stale.len()
     }
 
     /// Stale reads / successful reads (0 when there are none).
@@ -798,11 +742,13 @@ impl RunReport {
         }
     }
 
-    fn ok_fraction(&self, keep: impl Fn(&OpRecord) -> bool) -> f64 {
+    fn ok_fraction(&self, keep: impl Fn(usize, &Operation) -> bool) -> f64 {
         let (mut n, mut ok) = (0usize, 0usize);
-        for o in self.ops.iter().filter(|o| keep(o)) {
-            n += 1;
-            ok += o.ok as usize;
+        for (i, o) in self.history.operations().iter().enumerate() {
+            if keep(i, o) {
+                n += 1;
+                ok += (o.outcome == Outcome::Ok) as usize;
+            }
         }
         if n == 0 {
             1.0
@@ -811,28 +757,32 @@ impl RunReport {
         }
     }
 
-    /// Fraction of operations issued in `[from_ms, to_ms)` that succeeded (1 if none).
+    fn invoked_in(&self, o: &Operation, from_ms: f64, to_ms: f64) -> bool {
+        let t = self.invoked_ms(o);
+        t >= from_ms && t < to_ms
+    }
+
+    /// Fraction of operations invoked in `[from_ms, to_ms)` that succeeded (1 if none).
     pub fn availability(&self, from_ms: f64, to_ms: f64) -> f64 {
-        self.ok_fraction(|o| o.issued_ms >= from_ms && o.issued_ms < to_ms)
+        self.ok_fraction(|_, o| self.invoked_in(o, from_ms, to_ms))
     }
 
     /// Like [`RunReport::availability`], writes only.
     pub fn write_availability(&self, from_ms: f64, to_ms: f64) -> f64 {
-        self.ok_fraction(|o| o.write && o.issued_ms >= from_ms && o.issued_ms < to_ms)
+        self.ok_fraction(|_, o| o.f == F::Write && self.invoked_in(o, from_ms, to_ms))
     }
 
     /// Like [`RunReport::availability`], reads only.
     pub fn read_availability(&self, from_ms: f64, to_ms: f64) -> f64 {
-        self.ok_fraction(|o| !o.write && o.issued_ms >= from_ms && o.issued_ms < to_ms)
+        self.ok_fraction(|_, o| o.f == F::Read && self.invoked_in(o, from_ms, to_ms))
     }
 
     /// Availability seen by each coordinator's clients in `[from_ms, to_ms)`.
     pub fn availability_by_coordinator(&self, from_ms: f64, to_ms: f64) -> Vec<f64> {
-        let coords = self.ops.iter().map(|o| o.coordinator + 1).max().unwrap_or(0);
-        (0..coords)
+        (0..self.coordinators)
             .map(|c| {
-                self.ok_fraction(|o| {
-                    o.coordinator == c && o.issued_ms >= from_ms && o.issued_ms < to_ms
+                self.ok_fraction(|i, o| {
+                    self.coordinator[i] == c && self.invoked_in(o, from_ms, to_ms)
                 })
             })
             .collect()
@@ -887,7 +837,7 @@ pub struct RwPoint {
 
 /// Run `base` once for every 1 ≤ R, W ≤ N (N from its configuration, everything else kept,
 /// same seed: differences come from R and W, not from luck). Rows in order R, then W.
-pub fn sweep_rw(base: &Experiment) -> Result<Vec<RwPoint>> {
+pub fn sweep_rw(base: &Store, seed: u64) -> Result<Vec<RwPoint>> {
     let n = base.config.n;
     let mut out = Vec::with_capacity(n * n);
     for r in 1..=n {
@@ -895,7 +845,7 @@ pub fn sweep_rw(base: &Experiment) -> Result<Vec<RwPoint>> {
             let mut config = base.config.clone();
             config.r = r;
             config.w = w;
-            let rep = base.clone().with_config(config).run()?;
+            let rep = base.clone().with_config(config).run(seed)?;
             out.push(RwPoint {
                 r,
                 w,

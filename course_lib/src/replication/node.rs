@@ -4,44 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{Placement, ReplicationConfig, Version, Versioned};
-use crate::sim::{Ctx, Node, NodeId, RequestId};
-
-/// A client request to a coordinator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KvRequest {
-    /// Write `value` under `key`.
-    Put {
-        /// The key.
-        key: u64,
-        /// The value.
-        value: u64,
-    },
-    /// Read `key`.
-    Get {
-        /// The key.
-        key: u64,
-    },
-}
-
-/// A coordinator's answer to a client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KvResponse {
-    /// The write reached W replicas; it carries this version.
-    PutOk {
-        /// Version given to the write.
-        version: Version,
-    },
-    /// R replicas answered; this is the resolved value (`None`: the key was never written).
-    GetOk {
-        /// The value the conflict-resolution function chose.
-        item: Option<Versioned>,
-    },
-    /// Too few replicas answered before the timeout: the operation failed.
-    Unavailable {
-        /// How many replicas did answer.
-        answered: usize,
-    },
-}
+use crate::sim::{Ctx, KvRequest, KvResponse, Node, NodeId, RequestId};
 
 /// Messages between coordinators and storage replicas.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,7 +15,7 @@ pub enum KvMsg {
         /// Coordinator's operation id.
         op: u64,
         /// The key.
-        key: u64,
+        key: i64,
         /// Value and version.
         item: Versioned,
         /// `Some(home)`: keep it as a hint for `home` (hinted handoff).
@@ -68,7 +31,7 @@ pub enum KvMsg {
         /// Operation id.
         op: u64,
         /// The key.
-        key: u64,
+        key: i64,
     },
     /// A replica's version of the key read by `op`.
     ReadReply {
@@ -80,7 +43,7 @@ pub enum KvMsg {
     /// Read repair: a newer version of `key` than the one you returned.
     Repair {
         /// The key.
-        key: u64,
+        key: i64,
         /// The resolved item.
         item: Versioned,
     },
@@ -89,7 +52,7 @@ pub enum KvMsg {
         /// Hint id at the fallback.
         hint: u64,
         /// The key.
-        key: u64,
+        key: i64,
         /// The item.
         item: Versioned,
     },
@@ -103,7 +66,7 @@ pub enum KvMsg {
     /// Everything the peer stores.
     SyncReply {
         /// (key, item) pairs.
-        items: Vec<(u64, Versioned)>,
+        items: Vec<(i64, Versioned)>,
     },
 }
 
@@ -127,7 +90,7 @@ pub struct Hint {
     /// The home replica the write belongs to.
     pub intended: usize,
     /// The key.
-    pub key: u64,
+    pub key: i64,
     /// The item.
     pub item: Versioned,
 }
@@ -141,7 +104,7 @@ enum OpKind {
 #[derive(Clone, Debug)]
 struct Op {
     request: RequestId,
-    key: u64,
+    key: i64,
     kind: OpKind,
     /// Replicas the operation was sent to.
     targets: Vec<usize>,
@@ -167,13 +130,18 @@ pub struct ReplicaCounters {
 }
 
 /// One node of the replicated store: a storage replica or a coordinator (a client-facing
-/// front end that runs the quorum protocol). Built by [`super::Experiment`].
+/// front end that runs the quorum protocol). Built by [`super::Store`].
+///
+/// Coordinators speak the harness's [`KvRequest`]/[`KvResponse`]: a write is `Written` once W
+/// replicas acknowledged it, a read is the `Value` the resolver chose among R replies. When
+/// too few replicas answer in time (twice the timeout with a sloppy quorum), a read is
+/// `Failed` and a write `Unknown` (it may have reached some replicas).
 #[derive(Clone, Debug)]
 pub struct KvNode {
     shared: Arc<Shared>,
     coordinator: bool,
     // storage: durable
-    store: BTreeMap<u64, Versioned>,
+    store: BTreeMap<i64, Versioned>,
     hints: BTreeMap<u64, Hint>,
     next_hint: u64,
     // storage: volatile
@@ -184,6 +152,9 @@ pub struct KvNode {
     ops: BTreeMap<u64, Op>,
     next_op: u64,
     last_ts: u64,
+    /// The version this coordinator gave each value it wrote (a measurement log, kept across
+    /// restarts: what the run's lag samples compare replicas with).
+    issued: BTreeMap<i64, Version>,
 }
 
 /// What every node of one experiment shares: the configuration and the placement.
@@ -215,6 +186,7 @@ impl KvNode {
             ops: BTreeMap::new(),
             next_op: 0,
             last_ts: 0,
+            issued: BTreeMap::new(),
         }
     }
 
@@ -224,7 +196,7 @@ impl KvNode {
     }
 
     /// What this replica stores (empty for a coordinator).
-    pub fn store(&self) -> &BTreeMap<u64, Versioned> {
+    pub fn store(&self) -> &BTreeMap<i64, Versioned> {
         &self.store
     }
 
@@ -238,6 +210,11 @@ impl KvNode {
         &self.counters
     }
 
+    /// The version this coordinator gave the write of `value` (values are unique in a run).
+    pub fn version_of(&self, value: i64) -> Option<Version> {
+        self.issued.get(&value).copied()
+    }
+
     /// Operations this coordinator still tracks.
     pub fn open_operations(&self) -> usize {
         self.ops.len()
@@ -248,7 +225,7 @@ impl KvNode {
     }
 
     /// Merge `item` into the store with the conflict-resolution function.
-    fn apply(&mut self, key: u64, item: Versioned) {
+    fn apply(&mut self, key: i64, item: Versioned) {
         let merged = match self.store.get(&key) {
             None => Some(item),
             Some(&current) if current == item => None,
@@ -278,6 +255,7 @@ impl KvNode {
                 let ts = ctx.now().as_nanos().max(self.last_ts + 1);
                 self.last_ts = ts;
                 let version = Version { ts_ns: ts, node: ctx.id().0 as u32 };
+                self.issued.insert(value, version);
                 (key, OpKind::Put(Versioned { value, version }))
             }
             KvRequest::Get { key } => (key, OpKind::Get),
@@ -301,7 +279,7 @@ impl KvNode {
         ctx.set_timer(self.shared.config.timeout_ms, KvTimer::Deadline { op, phase: 0 });
     }
 
-    fn message(&self, op: u64, key: u64, kind: &OpKind, hint_for: Option<usize>) -> KvMsg {
+    fn message(&self, op: u64, key: i64, kind: &OpKind, hint_for: Option<usize>) -> KvMsg {
         match kind {
             OpKind::Put(item) => KvMsg::Write { op, key, item: *item, hint_for },
             OpKind::Get => KvMsg::Read { op, key },
@@ -318,18 +296,18 @@ impl KvNode {
         let got = op.replies.len();
         let mut respond = None;
         match op.kind {
-            OpKind::Put(it) => {
+            OpKind::Put(_) => {
                 if !op.answered && got >= w {
                     op.answered = true;
-                    respond = Some(KvResponse::PutOk { version: it.version });
+                    respond = Some(KvResponse::Written);
                 }
             }
             OpKind::Get => {
                 if !op.answered && got >= r {
                     op.answered = true;
                     let items: Vec<Versioned> = op.replies.iter().filter_map(|x| x.1).collect();
-                    respond =
-                        Some(KvResponse::GetOk { item: (self.shared.config.resolve)(&items) });
+                    let item = (self.shared.config.resolve)(&items);
+                    respond = Some(KvResponse::Value(item.map(|i| i.value)));
                 }
             }
         }
@@ -408,8 +386,14 @@ impl KvNode {
                 return;
             }
         }
+        // too few replicas answered in time: a read certainly had no effect; a write may have
+        // reached some replicas, so its outcome is unknown
         let op = self.ops.remove(&op_id).expect("operation just looked up");
-        ctx.respond(op.request, KvResponse::Unavailable { answered: op.replies.len() });
+        let response = match op.kind {
+            OpKind::Get => KvResponse::Failed,
+            OpKind::Put(_) => KvResponse::Unknown,
+        };
+        ctx.respond(op.request, response);
     }
 
     // ---- storage --------------------------------------------------------------------------
@@ -533,6 +517,7 @@ impl Node for KvNode {
             // operation ids are not reused: a late reply to a forgotten operation is ignored
             next_op: self.next_op,
             last_ts: self.last_ts,
+            issued: self.issued.clone(),
         }
     }
 }

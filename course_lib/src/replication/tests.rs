@@ -1,46 +1,36 @@
 use super::workshop::{run_all, run_scenario, sharded_store, workshop_config, Scenario};
 use super::*;
+use crate::consistency::{Outcome, F};
 use crate::sim::Link;
 
 fn busy() -> Workload {
     // few keys, many operations: reads often follow writes closely
-    Workload::new(10, 400.0, 800.0, 1_000.0).unwrap()
+    Workload::open_loop(400.0, 800.0, 1_000.0).keys(10)
 }
 
 #[test]
 fn intersecting_quorums_never_read_stale_and_the_checker_catches_it_when_they_do_not() {
     for (r, w) in [(2, 2), (1, 3), (3, 1)] {
-        let rep = Experiment::new(ReplicationConfig::quorum(3, r, w).unwrap())
-            .workload(busy())
-            .seed(3)
-            .run()
-            .unwrap();
+        let rep = Store::new(ReplicationConfig::quorum(3, r, w)).workload(busy()).run(3).unwrap();
         assert!(rep.successful_reads() > 500);
         assert_eq!(rep.stale_reads(), 0, "R = {r}, W = {w}");
     }
     // planted bug: R + W = N. The staleness checker must see stale reads.
-    let rep = Experiment::new(ReplicationConfig::quorum(3, 1, 1).unwrap())
-        .workload(busy())
-        .seed(3)
-        .run()
-        .unwrap();
+    let rep = Store::new(ReplicationConfig::quorum(3, 1, 1)).workload(busy()).run(3).unwrap();
     assert!(rep.stale_reads() > 10, "only {} stale reads with R = W = 1", rep.stale_reads());
-    let rep = Experiment::new(ReplicationConfig::quorum(3, 1, 2).unwrap())
-        .workload(busy())
-        .seed(3)
-        .run()
-        .unwrap();
+    let rep = Store::new(ReplicationConfig::quorum(3, 1, 2)).workload(busy()).run(3).unwrap();
     assert!(rep.stale_reads() > 0);
 }
 
 #[test]
 fn same_seed_same_report() {
-    let e = Experiment::new(ReplicationConfig::quorum(3, 2, 2).unwrap()).seed(9);
-    let a = e.run().unwrap();
-    let b = e.run().unwrap();
-    assert_eq!(a.ops, b.ops);
+    let e = Store::new(ReplicationConfig::quorum(3, 2, 2));
+    let a = e.run(9).unwrap();
+    let b = e.run(9).unwrap();
+    assert_eq!(a.history.to_jsonl(), b.history.to_jsonl());
     assert_eq!(a.lag, b.lag);
-    assert_ne!(a.ops, e.clone().seed(10).run().unwrap().ops);
+    assert_eq!(a.coordinator, b.coordinator);
+    assert_ne!(a.history.to_jsonl(), e.run(10).unwrap().history.to_jsonl());
 }
 
 /// Write latency is the W-th fastest acknowledgement. With instant requests and exponential
@@ -49,8 +39,8 @@ fn same_seed_same_report() {
 fn write_latency_is_the_w_th_order_statistic() {
     let n = 5;
     for w in [1, 3, 5] {
-        let config = ReplicationConfig::quorum(n, 1, w).unwrap();
-        let base = Experiment::new(config).coordinators(1);
+        let config = ReplicationConfig::quorum(n, 1, w);
+        let base = Store::new(config).coordinators(1);
         let c = base.coordinator_id(0);
         let mut net = Network::new(Dist::exponential_mean(1.0).unwrap());
         for r in 0..n {
@@ -58,9 +48,8 @@ fn write_latency_is_the_w_th_order_statistic() {
         }
         let rep = base
             .network(net)
-            .workload(Workload::new(50, 2_000.0, 0.0, 2_000.0).unwrap())
-            .seed(5)
-            .run()
+            .workload(Workload::open_loop(2_000.0, 0.0, 2_000.0).keys(50))
+            .run(5)
             .unwrap();
         let lat = rep.write_latencies_ms();
         assert!(lat.len() > 3_500);
@@ -75,15 +64,15 @@ fn write_latency_is_the_w_th_order_statistic() {
 #[test]
 fn synchronous_writes_wait_for_the_slowest_and_async_for_the_fastest() {
     // one replica behind a slow link: synchronous writes pay for it, asynchronous do not
-    let slow = |e: Experiment| {
+    let slow = |e: Store| {
         let c0 = e.coordinator_id(0);
         let c1 = e.coordinator_id(1);
         let slow = Link::new(Dist::constant(20.0).unwrap());
         let net = default_network().with_link_both(c0, 2, slow.clone()).with_link_both(c1, 2, slow);
-        e.network(net).seed(2).run().unwrap()
+        e.network(net).run(2).unwrap()
     };
-    let sync = slow(Experiment::new(ReplicationConfig::synchronous(3).unwrap()));
-    let asy = slow(Experiment::new(ReplicationConfig::asynchronous(3).unwrap()));
+    let sync = slow(Store::new(ReplicationConfig::synchronous(3)));
+    let asy = slow(Store::new(ReplicationConfig::asynchronous(3)));
     assert!(sync.write_latency_percentile(0.5).unwrap() >= 40.0);
     assert!(asy.write_latency_percentile(0.5).unwrap() < 5.0);
     // asynchronous: the slow replica lags ~20 ms behind; synchronous: nobody lags at ack time
@@ -95,14 +84,13 @@ fn synchronous_writes_wait_for_the_slowest_and_async_for_the_fastest() {
 #[test]
 fn read_repair_brings_a_restarted_replica_up_to_date() {
     // n0 down 100–600 ms; writes stop at 600; only reads (and their repairs) can fix it
-    let wl = Workload::new(10, 300.0, 300.0, 2_000.0).unwrap().writes_until(600.0).unwrap();
+    let wl = Workload::open_loop(300.0, 300.0, 2_000.0).keys(10).writes_until_ms(600.0);
     let faults = FaultSchedule::new().crash(0, 100.0).restart(0, 600.0);
     let run = |repair: bool| {
-        Experiment::new(ReplicationConfig::quorum(3, 2, 2).unwrap().with_read_repair(repair))
+        Store::new(ReplicationConfig::quorum(3, 2, 2).with_read_repair(repair))
             .workload(wl.clone())
             .faults(faults.clone())
-            .seed(4)
-            .run()
+            .run(4)
             .unwrap()
     };
     let with = run(true);
@@ -114,11 +102,10 @@ fn read_repair_brings_a_restarted_replica_up_to_date() {
     assert_eq!(with.stale_reads(), 0);
     assert_eq!(without.stale_reads(), 0);
     // catch-up on restart: fixed within a few round trips
-    let caught = Experiment::new(ReplicationConfig::quorum(3, 2, 2).unwrap().with_catch_up(true))
+    let caught = Store::new(ReplicationConfig::quorum(3, 2, 2).with_catch_up(true))
         .workload(wl)
         .faults(faults)
-        .seed(4)
-        .run()
+        .run(4)
         .unwrap();
     assert!(caught.recovery_ms(0, 600.0).unwrap() <= 30.0);
 }
@@ -128,17 +115,26 @@ fn sloppy_quorum_keeps_writes_available_and_hinted_handoff_returns_them() {
     // two of three home replicas down 200–500 ms: a strict W = 2 quorum cannot write
     let faults =
         FaultSchedule::new().crash(1, 200.0).crash(2, 200.0).restart(1, 500.0).restart(2, 500.0);
-    let wl = Workload::new(10, 200.0, 200.0, 1_000.0).unwrap().writes_until(500.0).unwrap();
+    let wl = Workload::open_loop(200.0, 200.0, 1_000.0).keys(10).writes_until_ms(500.0);
     let run = |config: ReplicationConfig| {
-        Experiment::new(config).workload(wl.clone()).faults(faults.clone()).seed(6).run().unwrap()
+        Store::new(config).workload(wl.clone()).faults(faults.clone()).run(6).unwrap()
     };
-    let strict = run(ReplicationConfig::quorum(3, 2, 2).unwrap().with_read_repair(false));
+    let strict = run(ReplicationConfig::quorum(3, 2, 2).with_read_repair(false));
     assert!(strict.write_availability(200.0, 400.0) < 0.05);
-    let sloppy = run(ReplicationConfig::quorum(3, 2, 2)
-        .unwrap()
-        .with_read_repair(false)
-        .with_sloppy_quorum(2, true)
-        .unwrap());
+    // what the clients saw: a write too few replicas acknowledged may have reached one of
+    // them (info, outcome unknown); a read that too few answered had no effect (fail)
+    let during = |f: F, outcome: Outcome| {
+        let ops = strict.history.operations();
+        let t = |o: &crate::consistency::Operation| strict.invoked_ms(o);
+        ops.iter()
+            .filter(|o| o.f == f && o.outcome == outcome && t(o) >= 200.0 && t(o) < 400.0)
+            .count()
+    };
+    assert!(during(F::Write, Outcome::Info) > 20);
+    assert!(during(F::Read, Outcome::Fail) > 20);
+    assert_eq!(during(F::Write, Outcome::Fail) + during(F::Read, Outcome::Info), 0);
+    let sloppy =
+        run(ReplicationConfig::quorum(3, 2, 2).with_read_repair(false).with_sloppy_quorum(2, true));
     assert!(sloppy.write_availability(200.0, 400.0) > 0.95);
     assert_eq!(sloppy.hints_left, 0, "every hint handed back");
     // after handoff the restarted replicas are up to date without any read repair
@@ -146,17 +142,15 @@ fn sloppy_quorum_keeps_writes_available_and_hinted_handoff_returns_them() {
     assert!(sloppy.recovery_ms(2, 500.0).unwrap() < 100.0);
     // without handoff the hints stay with the fallbacks and the replicas stay behind
     let no_handoff = run(ReplicationConfig::quorum(3, 2, 2)
-        .unwrap()
         .with_read_repair(false)
-        .with_sloppy_quorum(2, false)
-        .unwrap());
+        .with_sloppy_quorum(2, false));
     assert!(no_handoff.hints_left > 0);
     assert_eq!(no_handoff.recovery_ms(1, 500.0), None);
 }
 
 #[test]
 fn workshop_scenarios() {
-    let config = workshop_config().unwrap();
+    let config = workshop_config();
     let reports = run_all(&config, 1).unwrap();
     let [a, b, c] = [&reports[0], &reports[1], &reports[2]];
 
@@ -164,9 +158,11 @@ fn workshop_scenarios() {
     assert_eq!(a.scenario, Scenario::NodeFailureDuringWrite);
     assert_eq!(a.availability, 1.0);
     assert_eq!(a.stale_reads, 0);
-    let probe = a.run.ops.iter().find(|o| o.write && o.issued_ms == 300.0).unwrap();
-    assert!(probe.ok, "the write during the failure succeeded");
-    let acked_at = 300.0 + probe.latency_ms.unwrap();
+    let ops = a.run.history.operations();
+    let probe = ops.iter().find(|o| o.f == F::Write && a.run.invoked_ms(o) == 300.0).unwrap();
+    assert_eq!(probe.outcome, Outcome::Ok, "the write during the failure succeeded");
+    assert_eq!(a.run.coordinator[probe.id], 0);
+    let acked_at = 300.0 + a.run.latency_ms(probe).unwrap();
     let first_after = a.run.lag.iter().find(|s| s.t_ms >= acked_at).unwrap();
     assert!(first_after.stale_keys[0] >= 1, "n0 crashed before the write reached it");
     assert!(a.recovery_ms.is_some());
@@ -188,7 +184,7 @@ fn workshop_scenarios() {
 
     // planted bugs: R + W ≤ N gives stale reads after the long downtime; a broken resolver
     // (keep whatever is stored: writes never overwrite) gives stale reads everywhere
-    let r1 = ReplicationConfig::quorum(3, 1, 2).unwrap();
+    let r1 = ReplicationConfig::quorum(3, 1, 2);
     assert!(run_scenario(Scenario::LongDowntime, &r1, 1).unwrap().stale_reads > 0);
     fn first(c: &[Versioned]) -> Option<Versioned> {
         c.first().copied()
@@ -204,10 +200,10 @@ fn workshop_scenarios() {
 
 #[test]
 fn workshop_ring_spreads_keys_over_three_shards() {
-    let e = sharded_store(&workshop_config().unwrap(), 3, 1).unwrap();
+    let e = sharded_store(&workshop_config(), 3).unwrap();
     let p = e.placement().unwrap();
     let mut per = [0; 3];
-    for k in 0..super::workshop::KEYS {
+    for k in 0..super::workshop::KEYS as i64 {
         per[p.shard_of(k)] += 1;
         assert_eq!(p.replicas(k).len(), 3);
     }
@@ -230,33 +226,33 @@ fn last_writer_wins_breaks_ties_by_node() {
 #[test]
 fn bad_input_names_the_parameter() {
     let msg = |e: Error| e.to_string();
-    assert!(msg(ReplicationConfig::quorum(3, 0, 2).unwrap_err()).starts_with("R = 0"));
-    assert!(msg(ReplicationConfig::quorum(3, 4, 2).unwrap_err()).contains("N = 3"));
-    assert!(msg(ReplicationConfig::quorum(3, 2, 4).unwrap_err()).starts_with("W = 4"));
-    assert!(msg(ReplicationConfig::quorum(3, 2, 0).unwrap_err()).starts_with("W = 0"));
-    assert!(msg(ReplicationConfig::quorum(0, 1, 1).unwrap_err()).starts_with("N = 0"));
-    let c = ReplicationConfig::quorum(3, 2, 2).unwrap();
-    assert!(msg(c.clone().with_timeout_ms(f64::NAN).unwrap_err()).starts_with("timeout_ms"));
-    assert!(msg(c.clone().with_sloppy_quorum(0, true).unwrap_err()).starts_with("fallbacks = 0"));
-    assert!(msg(sharded_store(&c, 0, 1).unwrap_err()).starts_with("shards = 0"));
-    assert!(msg(Experiment::new(c.clone()).shards(0).run().unwrap_err()).starts_with("shards = 0"));
-    assert!(msg(Experiment::new(c.clone()).coordinators(0).run().unwrap_err())
+    let run = |c: ReplicationConfig| msg(Store::new(c).run(1).unwrap_err());
+    assert!(run(ReplicationConfig::quorum(3, 0, 2)).starts_with("R = 0"));
+    assert!(run(ReplicationConfig::quorum(3, 4, 2)).contains("N = 3"));
+    assert!(run(ReplicationConfig::quorum(3, 2, 4)).starts_with("W = 4"));
+    assert!(run(ReplicationConfig::quorum(3, 2, 0)).starts_with("W = 0"));
+    assert!(run(ReplicationConfig::quorum(0, 1, 1)).starts_with("N = 0"));
+    let c = ReplicationConfig::quorum(3, 2, 2);
+    assert!(run(c.clone().with_timeout_ms(f64::NAN)).starts_with("timeout_ms"));
+    assert!(run(c.clone().with_sloppy_quorum(0, true)).starts_with("fallbacks = 0"));
+    assert!(msg(sharded_store(&c, 0).unwrap_err()).starts_with("shards = 0"));
+    assert!(msg(Store::new(c.clone()).shards(0).run(1).unwrap_err()).starts_with("shards = 0"));
+    assert!(msg(Store::new(c.clone()).coordinators(0).run(1).unwrap_err())
         .starts_with("coordinators = 0"));
-    assert!(msg(Workload::new(0, 1.0, 1.0, 1.0).unwrap_err()).starts_with("keys = 0"));
-    assert!(msg(Workload::new(5, -1.0, 1.0, 1.0).unwrap_err()).starts_with("writes_per_s"));
-    assert!(msg(Workload::new(5, 1.0, f64::NAN, 1.0).unwrap_err()).starts_with("reads_per_s"));
-    assert!(msg(Workload::new(5, 1.0, 1.0, 0.0).unwrap_err()).starts_with("duration_ms"));
-    let e = Experiment::new(c.clone()).request(1.0, 5, KvRequest::Get { key: 1 });
-    assert!(msg(e.run().unwrap_err()).starts_with("coordinator = 5"));
-    // a config edited by hand is checked when the experiment runs
+    let wl = |w: Workload| msg(Store::new(c.clone()).workload(w).run(1).unwrap_err());
+    assert!(wl(Workload::open_loop(1.0, 1.0, 1.0).keys(0)).starts_with("keys = 0"));
+    assert!(wl(Workload::open_loop(-1.0, 1.0, 1.0)).starts_with("writes_per_s"));
+    assert!(wl(Workload::open_loop(1.0, f64::NAN, 1.0)).starts_with("reads_per_s"));
+    assert!(wl(Workload::new(2, 10)).contains("duration_ms"));
+    assert!(wl(default_workload().write_at(1.0, 99, 1)).contains("n99"));
+    // a config edited by hand is checked when the store runs
     let mut bad = c.clone();
     bad.w = 7;
-    assert!(msg(Experiment::new(bad).run().unwrap_err()).starts_with("W = 7"));
+    assert!(run(bad).starts_with("W = 7"));
     // percentiles of a run: q is checked, and an empty sample says which operations
-    let no_reads = Experiment::new(c.clone())
-        .workload(Workload::new(5, 100.0, 0.0, 100.0).unwrap())
-        .seed(1)
-        .run()
+    let no_reads = Store::new(c.clone())
+        .workload(Workload::open_loop(100.0, 0.0, 100.0).keys(5))
+        .run(1)
         .unwrap();
     assert!(msg(no_reads.write_latency_percentile(1.5).unwrap_err()).starts_with("q = 1.5"));
     assert!(no_reads.write_latency_percentile(0.5).is_ok());

@@ -30,7 +30,7 @@
 //!
 //! ```
 //! use course_lib::replication::workshop::{run_scenario, workshop_config, Scenario};
-//! let report = run_scenario(Scenario::LongDowntime, &workshop_config()?, 1)?;
+//! let report = run_scenario(Scenario::LongDowntime, &workshop_config(), 1)?;
 //! assert_eq!(report.stale_reads, 0);
 //! assert!(report.recovery_ms.is_some());
 //! # Ok::<(), course_lib::Error>(())
@@ -38,10 +38,9 @@
 
 use std::fmt;
 
-use super::{default_network, Experiment, KvRequest, ReplicationConfig, RunReport, Workload};
+use super::{default_network, ReplicationConfig, RunReport, Store, Workload};
 use crate::error::{validate, Result};
 use crate::sim::FaultSchedule;
-use crate::table::{fmt_sig, Table};
 
 /// Shards of the workshop store.
 pub const SHARDS: usize = 3;
@@ -52,24 +51,29 @@ pub const KEYS: u64 = 60;
 pub const VNODES: usize = 256;
 
 /// The workshop's replication: N = 3, R = W = 2, read repair on, last writer wins.
-pub fn workshop_config() -> Result<ReplicationConfig> {
+pub fn workshop_config() -> ReplicationConfig {
     ReplicationConfig::quorum(3, 2, 2)
 }
 
-/// The sharded store as an [`Experiment`]: `shards >= 1` shards of `config.n` replicas on a
-/// ring with [`VNODES`] points per shard, two coordinators, the default network, 60 keys at
-/// 150 writes/s and 300 reads/s for 1 s.
-pub fn sharded_store(config: &ReplicationConfig, shards: usize, seed: u64) -> Result<Experiment> {
+/// The workshop's traffic over `duration_ms`: 60 keys at 150 writes/s and 300 reads/s, open
+/// loop, each operation to a coordinator chosen uniformly.
+pub fn workshop_workload(duration_ms: f64) -> Workload {
+    Workload::open_loop(150.0, 300.0, duration_ms).keys(KEYS)
+}
+
+/// The sharded store: `shards >= 1` shards of `config.n` replicas on a ring with [`VNODES`]
+/// points per shard, two coordinators, the default network, [`workshop_workload`] for 1 s,
+/// lag sampled every 5 ms.
+pub fn sharded_store(config: &ReplicationConfig, shards: usize) -> Result<Store> {
     validate::at_least("shards", shards, 1)?;
     config.validate()?;
-    Ok(Experiment::new(config.clone())
+    Ok(Store::new(config.clone())
         .shards(shards)
         .vnodes(VNODES)
         .coordinators(2)
         .network(default_network())
-        .workload(Workload::new(KEYS, 150.0, 300.0, 1_000.0)?)
-        .sample_every_ms(5.0)
-        .seed(seed))
+        .workload(workshop_workload(1_000.0))
+        .sample_every_ms(5.0))
 }
 
 /// The three failure scenarios of the workshop.
@@ -135,37 +139,34 @@ pub fn run_scenario(
     config: &ReplicationConfig,
     seed: u64,
 ) -> Result<ScenarioReport> {
-    let base = sharded_store(config, SHARDS, seed)?;
+    let base = sharded_store(config, SHARDS)?;
     let n = config.n;
+    let coordinator0 = base.coordinator_id(0);
     let coordinator1 = base.coordinator_id(1);
     let placement = base.placement()?;
-    let (exp, window, affected) = match scenario {
+    let (store, window, affected) = match scenario {
         Scenario::NodeFailureDuringWrite => {
             // a key of shard 0, written at 300 ms; n0 crashes 1 µs later, before it arrives
-            let key = (0..KEYS).find(|&k| placement.shard_of(k) == 0).unwrap_or(0);
+            let key = (0..KEYS as i64).find(|&k| placement.shard_of(k) == 0).unwrap_or(0);
             let faults = FaultSchedule::new().crash(0, 300.001).restart(0, 600.0);
-            let exp = base
-                .faults(faults)
-                .workload(Workload::new(KEYS, 150.0, 300.0, 2_000.0)?)
-                .request(300.0, 0, KvRequest::Put { key, value: 1 << 40 });
-            (exp, (300.0, 600.0), vec![0])
+            let wl = workshop_workload(2_000.0).write_at(300.0, coordinator0, key);
+            (base.faults(faults).workload(wl), (300.0, 600.0), vec![0])
         }
         Scenario::MinorityPartition => {
             let mut minority: Vec<usize> = (0..SHARDS).map(|s| s * n).collect();
             let affected = minority.clone();
             minority.push(coordinator1);
             let faults = FaultSchedule::new().partition(vec![minority], 300.0, 700.0);
-            let wl = Workload::new(KEYS, 150.0, 300.0, 2_000.0)?;
-            (base.faults(faults).workload(wl), (300.0, 700.0), affected)
+            (base.faults(faults).workload(workshop_workload(2_000.0)), (300.0, 700.0), affected)
         }
         Scenario::LongDowntime => {
             let faults = FaultSchedule::new().crash(0, 200.0).restart(0, 1_200.0);
-            let wl = Workload::new(KEYS, 150.0, 300.0, 3_000.0)?.writes_until(1_200.0)?;
+            let wl = workshop_workload(3_000.0).writes_until_ms(1_200.0);
             (base.faults(faults).workload(wl), (200.0, 1_200.0), vec![0])
         }
     };
-    let faults = exp.faults.to_string();
-    let run = exp.run()?;
+    let faults = store.fault_schedule().to_string();
+    let run = store.run(seed)?;
     let (from, to) = window;
     let recovery_ms = affected
         .iter()
@@ -190,30 +191,4 @@ pub fn run_scenario(
 /// Run all three scenarios with the same configuration and seed.
 pub fn run_all(config: &ReplicationConfig, seed: u64) -> Result<Vec<ScenarioReport>> {
     Scenario::ALL.iter().map(|&s| run_scenario(s, config, seed)).collect()
-}
-
-/// The reports as a table: availability during the fault, stale reads, recovery time.
-pub fn scenario_table(reports: &[ScenarioReport]) -> Table {
-    let mut t = Table::new([
-        "scenario",
-        "fault window (ms)",
-        "availability",
-        "by coordinator",
-        "stale reads",
-        "recovery (ms)",
-    ])
-    .caption("The sharded store under the workshop's three failures");
-    for r in reports {
-        let by: Vec<String> =
-            r.availability_by_coordinator.iter().map(|a| format!("{:.0}%", 100.0 * a)).collect();
-        t = t.row([
-            r.scenario.to_string(),
-            format!("{:.0}–{:.0}", r.fault_window_ms.0, r.fault_window_ms.1),
-            format!("{:.1}%", 100.0 * r.availability),
-            by.join(" / "),
-            format!("{} of {}", r.stale_reads, r.reads),
-            r.recovery_ms.map_or("not in this run".to_string(), |x| fmt_sig(x, 3)),
-        ]);
-    }
-    t
 }
