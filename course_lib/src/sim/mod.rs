@@ -530,7 +530,7 @@ impl<N: Node> Simulation<N> {
         Some(self.now)
     }
 
-    #[inline]
+    #[inline(always)]
     fn process(&mut self, ev: Ev<N>) {
         let time = self.now;
         self.stats.events += 1;
@@ -580,8 +580,11 @@ impl<N: Node> Simulation<N> {
         if self.scheduler.is_some() {
             while self.step_scheduled(until).is_some() {}
         } else {
+            // the hot loop: no scheduler to consult, so pop and process directly
             while self.queue.peek_time().is_some_and(|t| t <= until) {
-                self.step();
+                let Some((time, ev)) = self.queue.pop() else { break };
+                self.now = time;
+                self.process(ev);
             }
         }
         if until > self.now {
@@ -1040,6 +1043,7 @@ impl<N: Node> Simulation<N> {
         }
     }
 
+    #[inline(always)]
     fn deliver(&mut self, from: usize, to: usize, msg_id: u64, msg: N::Msg) {
         let n = self.nodes.len();
         if from != to && self.cut[from * n + to] > 0 {
