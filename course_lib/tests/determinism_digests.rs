@@ -885,12 +885,12 @@ fn coord_report_text(t: &mut String, name: &str, r: &CoordReport) -> std::fmt::R
 fn coord_text() -> Out {
     use course_lib::coord::run;
     let mut t = String::new();
-    coord_report_text(&mut t, "kleppmann unfenced", &run(&CoordConfig::kleppmann(false)?, 1)?)?;
-    coord_report_text(&mut t, "kleppmann fenced", &run(&CoordConfig::kleppmann(true)?, 1)?)?;
-    let lossy = CoordConfig::kleppmann(true)?
-        .network(Network::new(Dist::uniform(1.0, 9.0)?).with_loss(0.05).with_fifo(true))?;
+    coord_report_text(&mut t, "kleppmann unfenced", &run(&CoordConfig::kleppmann(false), 1)?)?;
+    coord_report_text(&mut t, "kleppmann fenced", &run(&CoordConfig::kleppmann(true), 1)?)?;
+    let lossy = CoordConfig::kleppmann(true)
+        .network(Network::new(Dist::uniform(1.0, 9.0)?).with_loss(0.05).with_fifo(true));
     coord_report_text(&mut t, "kleppmann lossy", &run(&lossy, 2)?)?;
-    let election = CoordConfig::leader_election(3, 500.0)?;
+    let election = CoordConfig::leader_election(3, 500.0);
     coord_report_text(&mut t, "election", &run(&election, 3)?)?;
     let s = pause_lease_sweep(&[0.0, 1_500.0], &[500.0, 1_000.0], 3, 7)?;
     writeln!(
