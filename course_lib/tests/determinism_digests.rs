@@ -681,10 +681,10 @@ fn chat_text() -> Out {
 /// the target crashing at 25.05 s, seed 3; a 3-timeout sweep over exponential delays, seed 42.
 fn detector_text() -> Out {
     let mut t = String::new();
-    let cfg = DetectorConfig::new(Dist::pareto(5.0 / 3.0, 1.5)?, 30.0)?
-        .with_loss(0.01)?
-        .with_probes(300)?
-        .with_crash_at(25_050.0)?;
+    let cfg = DetectorConfig::new(Dist::pareto(5.0 / 3.0, 1.5)?, 30.0)
+        .with_loss(0.01)
+        .with_probes(300)
+        .with_crash_at(25_050.0);
     let o = run_detector(&cfg, 3)?;
     writeln!(
         t,
