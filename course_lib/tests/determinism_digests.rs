@@ -655,9 +655,9 @@ fn chat_text() -> Out {
     let net = Network::new(Dist::lognormal_from_median_p99(5.0, 40.0)?)
         .with_loss(0.05)
         .with_duplicate(0.02);
-    let cfg = ChatConfig::new(4)?
-        .with_duration_ms(10_000.0)?
-        .with_posts_per_s(2.0)?
+    let cfg = ChatConfig::new(4)
+        .with_duration_ms(10_000.0)
+        .with_posts_per_s(2.0)
         .with_network(net)
         .with_faults(
             FaultSchedule::new().crash(0, 3_000.0).restart(0, 3_500.0).isolate(2, 5_000.0, 6_000.0),
