@@ -801,7 +801,7 @@ fn clock_lag_text() -> Out {
 fn chain_text() -> Out {
     let mut t = String::new();
     let delay = Dist::exponential_mean(100.0)?;
-    let cfg = OrphanConfig::new(4, 1_000.0, delay.clone())?.with_blocks(300)?;
+    let cfg = OrphanConfig::new(4, 1_000.0, delay.clone()).with_blocks(300);
     let s = simulate_orphans(&cfg, 5)?;
     writeln!(
         t,
