@@ -723,7 +723,7 @@ fn clock_text() -> Out {
             x.sent_true_ms, s.t0, s.t1, s.t2, s.t3, x.true_offset_ms, x.error_ms
         )?;
     }
-    let mut cfg = ClockRunConfig::new(3, 60.0, 2.0)?;
+    let mut cfg = ClockRunConfig::new(3, 60.0, 2.0);
     cfg.mean_gap_ms = 5.0;
     let run = run_clocks(&cfg, 11)?;
     writeln!(t, "epsilon_us {}", run.epsilon_us)?;
