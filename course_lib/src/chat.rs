@@ -23,7 +23,7 @@
 //!
 //! ```
 //! use course_lib::chat::{run_chat, ChatConfig, ChatSlo};
-//! let report = run_chat(&ChatConfig::new(4)?.with_duration_ms(10_000.0)?, 1)?;
+//! let report = run_chat(&ChatConfig::new(4).with_duration_ms(10_000.0), 1)?;
 //! assert!(report.availability() > 0.99);
 //! println!("{}", report.check(&ChatSlo::default()));
 //! # Ok::<(), course_lib::Error>(())
@@ -43,7 +43,6 @@ use crate::error::{validate, Error, Result};
 use crate::sim::{Ctx, Experiment, FaultSchedule, Network, Node, NodeId};
 use crate::slo::SliSeries;
 use crate::stats;
-use crate::table::{fmt_sig, Table};
 
 /// A post's identity: (author node, the author's sequence number).
 pub type PostId = (usize, u32);
@@ -236,7 +235,14 @@ impl Node for ChatNode {
 }
 
 /// A chat experiment: users, their behaviour, the network, the faults (the seed is an
-/// argument of [`run_chat`], as for every experiment).
+/// argument of [`run_chat`], as for every experiment). Setters never fail; the run checks the
+/// configuration ([`ChatConfig::validate`]) and names the first bad parameter.
+///
+/// ```
+/// use course_lib::chat::{run_chat, ChatConfig};
+/// let e = run_chat(&ChatConfig::new(4).with_posts_per_s(0.0), 1).unwrap_err();
+/// assert!(e.to_string().starts_with("posts_per_s = 0"), "{e}");
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChatConfig {
     /// Number of clients (users), at least 2.
@@ -258,38 +264,37 @@ pub struct ChatConfig {
 impl ChatConfig {
     /// `clients` users posting once a second each for 60 s, over a network with log-normal
     /// delays (median 5 ms, p99 40 ms) and 0.5 % loss, a 200 ms acknowledgement timeout and
-    /// three attempts; no faults.
-    pub fn new(clients: usize) -> Result<ChatConfig> {
-        validate::at_least("clients", clients, 2)?;
-        Ok(ChatConfig {
+    /// three attempts; no faults. At least 2 clients (checked when run).
+    pub fn new(clients: usize) -> ChatConfig {
+        let delay = Dist::lognormal_from_median_p99(5.0, 40.0).expect("valid constants");
+        ChatConfig {
             clients,
             posts_per_s: 1.0,
             duration_ms: 60_000.0,
             ack_timeout_ms: 200.0,
             max_attempts: 3,
-            network: Network::new(Dist::lognormal_from_median_p99(5.0, 40.0)?).with_loss(0.005),
+            network: Network::new(delay).with_loss(0.005),
             faults: FaultSchedule::new(),
-        })
+        }
     }
 
     /// Sets how long users post (ms, > 0).
-    pub fn with_duration_ms(mut self, ms: f64) -> Result<ChatConfig> {
-        self.duration_ms = validate::positive("duration_ms", ms)?;
-        Ok(self)
+    pub fn with_duration_ms(mut self, ms: f64) -> ChatConfig {
+        self.duration_ms = ms;
+        self
     }
 
     /// Sets the posting rate per client (posts/s, > 0).
-    pub fn with_posts_per_s(mut self, rate: f64) -> Result<ChatConfig> {
-        self.posts_per_s = validate::positive("posts_per_s", rate)?;
-        Ok(self)
+    pub fn with_posts_per_s(mut self, rate: f64) -> ChatConfig {
+        self.posts_per_s = rate;
+        self
     }
 
     /// Sets the acknowledgement timeout (ms, > 0) and attempts per post (≥ 1).
-    pub fn with_retries(mut self, ack_timeout_ms: f64, max_attempts: u32) -> Result<ChatConfig> {
-        self.ack_timeout_ms = validate::positive("ack_timeout_ms", ack_timeout_ms)?;
-        validate::at_least("max_attempts", max_attempts as usize, 1)?;
+    pub fn with_retries(mut self, ack_timeout_ms: f64, max_attempts: u32) -> ChatConfig {
+        self.ack_timeout_ms = ack_timeout_ms;
         self.max_attempts = max_attempts;
-        Ok(self)
+        self
     }
 
     /// Sets the network.
@@ -303,14 +308,30 @@ impl ChatConfig {
         self.faults = faults;
         self
     }
+
+    /// Checks every parameter, naming the first bad one (the network and the faults are
+    /// checked against the cluster when the run builds its simulation).
+    ///
+    /// # Errors
+    /// Fewer than 2 clients; a duration, posting rate or acknowledgement timeout that is not
+    /// positive; 0 attempts per post.
+    pub fn validate(&self) -> Result<()> {
+        validate::at_least("clients", self.clients, 2)?;
+        validate::positive("duration_ms", self.duration_ms)?;
+        validate::positive("posts_per_s", self.posts_per_s)?;
+        validate::positive("ack_timeout_ms", self.ack_timeout_ms)?;
+        validate::at_least("max_attempts", self.max_attempts as usize, 1)?;
+        Ok(())
+    }
 }
 
 /// Runs the chat experiment with this seed and measures its SLIs.
 ///
 /// # Errors
-/// A fault naming a node that does not exist (the error says which).
+/// A bad parameter ([`ChatConfig::validate`] says which), or a fault naming a node that does
+/// not exist (the error says which).
 pub fn run_chat(cfg: &ChatConfig, seed: u64) -> Result<ChatReport> {
-    validate::at_least("clients", cfg.clients, 2)?;
+    cfg.validate()?;
     let params = ClientParams {
         posts_per_ms: cfg.posts_per_s / 1000.0,
         stop_ms: cfg.duration_ms,
@@ -339,7 +360,7 @@ pub fn run_chat(cfg: &ChatConfig, seed: u64) -> Result<ChatReport> {
 /// The measurements of one chat run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChatReport {
-    clients: usize,
+    pub(crate) clients: usize,
     duration_ms: f64,
     /// (author, record) in order of posting.
     posts: Vec<(usize, PostRecord)>,
@@ -400,32 +421,6 @@ impl ChatReport {
         SliSeries::new(interval, good, total)
     }
 
-    /// The SLIs against `slo` as a table: SLI, measured, objective, met?
-    pub fn check(&self, slo: &ChatSlo) -> Table {
-        let p99 = self.p99_delivery_ms();
-        let yes = |b: bool| if b { "yes" } else { "NO" };
-        Table::new(["SLI", "measured", "objective", "met"])
-            .row([
-                "availability (posts acknowledged)".to_string(),
-                format!("{}%", fmt_sig(self.availability() * 100.0, 5)),
-                format!("≥ {}%", fmt_sig(slo.availability * 100.0, 5)),
-                yes(self.availability() >= slo.availability).into(),
-            ])
-            .row([
-                "p99 delivery latency".to_string(),
-                p99.map_or("—".into(), |v| format!("{} ms", fmt_sig(v, 3))),
-                format!("≤ {} ms", fmt_sig(slo.p99_delivery_ms, 3)),
-                yes(p99.is_some_and(|v| v <= slo.p99_delivery_ms)).into(),
-            ])
-            .row([
-                "delivered fraction".to_string(),
-                format!("{}%", fmt_sig(self.delivered_fraction() * 100.0, 5)),
-                format!("≥ {}%", fmt_sig(slo.delivered_fraction * 100.0, 5)),
-                yes(self.delivered_fraction() >= slo.delivered_fraction).into(),
-            ])
-            .caption(format!("{} posts by {} users", self.posts.len(), self.clients))
-    }
-
     /// Whether every SLI meets `slo`.
     pub fn meets(&self, slo: &ChatSlo) -> bool {
         self.availability() >= slo.availability
@@ -472,7 +467,7 @@ mod tests {
 
     #[test]
     fn a_healthy_run_meets_the_slo() {
-        let r = run_chat(&ChatConfig::new(6).unwrap(), 1).unwrap();
+        let r = run_chat(&ChatConfig::new(6), 1).unwrap();
         assert!(r.posts() > 300, "{}", r.posts());
         assert!(r.meets(&ChatSlo::default()), "{}", r.check(&ChatSlo::default()));
     }
@@ -480,7 +475,7 @@ mod tests {
     #[test]
     fn a_server_crash_costs_availability_and_delivery() {
         let faults = FaultSchedule::new().crash(0, 20_000.0).restart(0, 30_000.0);
-        let cfg = ChatConfig::new(6).unwrap().with_faults(faults);
+        let cfg = ChatConfig::new(6).with_faults(faults);
         let r = run_chat(&cfg, 1).unwrap();
         // ten of sixty seconds down: about a sixth of posts lost
         assert!((0.78..0.9).contains(&r.availability()), "{}", r.availability());
@@ -496,9 +491,8 @@ mod tests {
     #[test]
     fn retries_mask_loss() {
         let lossy = Network::new(Dist::constant(5.0).unwrap()).with_loss(0.05);
-        let once =
-            ChatConfig::new(4).unwrap().with_network(lossy.clone()).with_retries(50.0, 1).unwrap();
-        let thrice = ChatConfig::new(4).unwrap().with_network(lossy).with_retries(50.0, 3).unwrap();
+        let once = ChatConfig::new(4).with_network(lossy.clone()).with_retries(50.0, 1);
+        let thrice = ChatConfig::new(4).with_network(lossy).with_retries(50.0, 3);
         let (a1, a3) = (
             run_chat(&once, 1).unwrap().availability(),
             run_chat(&thrice, 1).unwrap().availability(),
@@ -510,8 +504,19 @@ mod tests {
 
     #[test]
     fn bad_config_is_an_error() {
-        assert!(ChatConfig::new(1).unwrap_err().to_string().starts_with("clients = 1"));
-        let cfg = ChatConfig::new(2).unwrap().with_faults(FaultSchedule::new().crash(9, 1.0));
+        // setters never fail: the run names the first bad parameter
+        let err = |cfg: ChatConfig| run_chat(&cfg, 1).unwrap_err().to_string();
+        assert_eq!(err(ChatConfig::new(0)), "clients = 0 is out of range: must be at least 2");
+        assert!(err(ChatConfig::new(1)).starts_with("clients = 1"));
+        let ok = ChatConfig::new(2);
+        assert!(ok.validate().is_ok());
+        assert!(err(ok.clone().with_duration_ms(0.0)).starts_with("duration_ms = 0"));
+        let e = err(ok.clone().with_posts_per_s(-1.0));
+        assert_eq!(e, "posts_per_s = -1 is out of range: must be a finite number > 0");
+        assert!(err(ok.clone().with_retries(f64::NAN, 3)).starts_with("ack_timeout_ms = NaN"));
+        let e = err(ok.clone().with_retries(100.0, 0));
+        assert_eq!(e, "max_attempts = 0 is out of range: must be at least 1");
+        let cfg = ok.with_faults(FaultSchedule::new().crash(9, 1.0));
         assert!(run_chat(&cfg, 1).is_err());
         assert!(ChatSlo::new(1.0, 100.0, 0.9).unwrap_err().to_string().starts_with("availability"));
     }

@@ -29,7 +29,7 @@
 //! use course_lib::prelude::*;
 //! use course_lib::detector::{DetectorConfig, run_detector};
 //! # fn main() -> course_lib::Result<()> {
-//! let cfg = DetectorConfig::new(Dist::exponential_mean(5.0)?, 30.0)?.with_probes(2_000)?;
+//! let cfg = DetectorConfig::new(Dist::exponential_mean(5.0)?, 30.0).with_probes(2_000);
 //! let outcome = run_detector(&cfg, 1)?;
 //! // closed form: e^{-30/5} (1 + 30/5) = 0.01735
 //! assert!((outcome.false_suspicion_rate - 0.01735).abs() < 0.01);
@@ -47,7 +47,17 @@ use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
 use crate::sim::{Ctx, Experiment, FaultSchedule, Network, Node, NodeId};
 
-/// Configuration of one heartbeat failure-detector experiment.
+/// Configuration of one heartbeat failure-detector experiment. Setters never fail; a run
+/// ([`run_detector`]) checks the configuration ([`DetectorConfig::validate`]) and names the
+/// first bad parameter.
+///
+/// ```
+/// use course_lib::detector::{run_detector, DetectorConfig};
+/// use course_lib::dist::Dist;
+/// let cfg = DetectorConfig::new(Dist::Constant { value: 1.0 }, 5.0).with_loss(1.5);
+/// let e = run_detector(&cfg, 1).unwrap_err().to_string();
+/// assert!(e.starts_with("loss = 1.5"), "{e}");
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct DetectorConfig {
     delay: Dist,
@@ -59,41 +69,57 @@ pub struct DetectorConfig {
 }
 
 impl DetectorConfig {
-    /// One-way delays from `delay` (ms), a timeout of `timeout_ms`, no loss, a probe every
-    /// 100 ms, 1 000 probes, no crash.
-    pub fn new(delay: Dist, timeout_ms: f64) -> Result<DetectorConfig> {
-        Ok(DetectorConfig {
+    /// One-way delays from `delay` (ms), a timeout of `timeout_ms` (> 0), no loss, a probe
+    /// every 100 ms, 1 000 probes, no crash.
+    pub fn new(delay: Dist, timeout_ms: f64) -> DetectorConfig {
+        DetectorConfig {
             delay,
             loss: 0.0,
             interval_ms: 100.0,
-            timeout_ms: validate::positive("timeout_ms", timeout_ms)?,
+            timeout_ms,
             probes: 1_000,
             crash_at_ms: None,
-        })
+        }
     }
 
-    /// Message loss probability per message.
-    pub fn with_loss(mut self, loss: f64) -> Result<Self> {
-        self.loss = validate::probability("loss", loss)?;
-        Ok(self)
+    /// Message loss probability per message (in `[0, 1]`).
+    pub fn with_loss(mut self, loss: f64) -> Self {
+        self.loss = loss;
+        self
     }
 
     /// Time between probes (ms, > 0).
-    pub fn with_interval(mut self, interval_ms: f64) -> Result<Self> {
-        self.interval_ms = validate::positive("interval_ms", interval_ms)?;
-        Ok(self)
+    pub fn with_interval(mut self, interval_ms: f64) -> Self {
+        self.interval_ms = interval_ms;
+        self
     }
 
     /// Number of probes the monitor sends (at least 1).
-    pub fn with_probes(mut self, probes: usize) -> Result<Self> {
-        self.probes = validate::at_least("probes", probes, 1)?;
-        Ok(self)
+    pub fn with_probes(mut self, probes: usize) -> Self {
+        self.probes = probes;
+        self
     }
 
     /// Crash the target at `at_ms` (≥ 0) and measure how long detection takes.
-    pub fn with_crash_at(mut self, at_ms: f64) -> Result<Self> {
-        self.crash_at_ms = Some(validate::non_negative("crash_at_ms", at_ms)?);
-        Ok(self)
+    pub fn with_crash_at(mut self, at_ms: f64) -> Self {
+        self.crash_at_ms = Some(at_ms);
+        self
+    }
+
+    /// Checks every parameter, naming the first bad one.
+    ///
+    /// # Errors
+    /// A timeout or probe interval that is not positive, a loss outside `[0, 1]`, no probes, a
+    /// negative crash time.
+    pub fn validate(&self) -> Result<()> {
+        validate::positive("timeout_ms", self.timeout_ms)?;
+        validate::probability("loss", self.loss)?;
+        validate::positive("interval_ms", self.interval_ms)?;
+        validate::at_least("probes", self.probes, 1)?;
+        if let Some(at_ms) = self.crash_at_ms {
+            validate::non_negative("crash_at_ms", at_ms)?;
+        }
+        Ok(())
     }
 
     /// The timeout (ms).
@@ -221,7 +247,11 @@ impl Node for HeartbeatNode {
 }
 
 /// Run one heartbeat experiment on the simulator.
+///
+/// # Errors
+/// A bad parameter of `cfg` ([`DetectorConfig::validate`] says which).
 pub fn run_detector(cfg: &DetectorConfig, seed: u64) -> Result<DetectorOutcome> {
+    cfg.validate()?;
     let net = Network::new(cfg.delay.clone()).with_loss(cfg.loss);
     let mut faults = FaultSchedule::new();
     if let Some(at) = cfg.crash_at_ms {
@@ -285,15 +315,14 @@ pub fn sweep_timeouts(
     let mut rng = crate::sim::Stream::Scenario("detector crash times", 0).rng(seed);
     let mut points = Vec::with_capacity(timeouts_ms.len());
     for (i, &t) in timeouts_ms.iter().enumerate() {
-        let base =
-            DetectorConfig::new(delay.clone(), t)?.with_loss(loss)?.with_interval(interval_ms)?;
-        let live = run_detector(&base.clone().with_probes(probes)?, seed.wrapping_add(i as u64))?;
+        let base = DetectorConfig::new(delay.clone(), t).with_loss(loss).with_interval(interval_ms);
+        let live = run_detector(&base.clone().with_probes(probes), seed.wrapping_add(i as u64))?;
         let mut total = 0.0;
         for trial in 0..crash_trials {
             // crash somewhere in the middle of a short run, at a random phase of the probes
             let at = interval_ms * (2.0 + rng.uniform());
             let probes_needed = 3 + (t / interval_ms).ceil() as usize + 2;
-            let cfg = base.clone().with_probes(probes_needed)?.with_crash_at(at)?;
+            let cfg = base.clone().with_probes(probes_needed).with_crash_at(at);
             let run_seed = seed ^ ((i as u64) << 32) ^ trial as u64;
             let out = run_detector(&cfg, run_seed)?;
             total += out.detection_ms.unwrap_or(f64::NAN);
@@ -327,12 +356,7 @@ mod tests {
         // Exponential one-way delays, mean 5 ms: RTT ~ Gamma(2, 5 ms).
         let delay = Dist::exponential_mean(5.0).unwrap();
         for (t, loss) in [(10.0, 0.0), (20.0, 0.0), (30.0, 0.01), (15.0, 0.05)] {
-            let cfg = DetectorConfig::new(delay.clone(), t)
-                .unwrap()
-                .with_loss(loss)
-                .unwrap()
-                .with_probes(20_000)
-                .unwrap();
+            let cfg = DetectorConfig::new(delay.clone(), t).with_loss(loss).with_probes(20_000);
             let out = run_detector(&cfg, 11).unwrap();
             let p = false_suspicion_exponential(5.0, loss, t).unwrap();
             let se = (p * (1.0 - p) / out.probes_alive as f64).sqrt();
@@ -375,11 +399,24 @@ mod tests {
     #[test]
     fn bad_parameters_are_errors() {
         let d = Dist::constant(1.0).unwrap();
-        assert!(DetectorConfig::new(d.clone(), 0.0).is_err());
-        assert!(DetectorConfig::new(d.clone(), f64::NAN).is_err());
-        assert!(DetectorConfig::new(d.clone(), 5.0).unwrap().with_loss(2.0).is_err());
-        assert!(DetectorConfig::new(d.clone(), 5.0).unwrap().with_probes(0).is_err());
-        assert!(DetectorConfig::new(d.clone(), 5.0).unwrap().with_crash_at(-1.0).is_err());
+        // setters never fail: the run names the first bad parameter
+        let err = |cfg: DetectorConfig| run_detector(&cfg, 1).unwrap_err().to_string();
+        let e = err(DetectorConfig::new(d.clone(), 0.0));
+        assert_eq!(e, "timeout_ms = 0 is out of range: must be a finite number > 0");
+        assert!(err(DetectorConfig::new(d.clone(), f64::NAN)).starts_with("timeout_ms = NaN"));
+        let ok = DetectorConfig::new(d.clone(), 5.0);
+        assert!(ok.validate().is_ok());
+        assert!(err(ok.clone().with_loss(2.0)).starts_with("loss = 2"));
+        let e = err(ok.clone().with_probes(0));
+        assert_eq!(e, "probes = 0 is out of range: must be at least 1");
+        assert!(err(ok.clone().with_interval(-1.0)).starts_with("interval_ms = -1"));
+        let e = err(ok.clone().with_crash_at(-1.0));
+        assert!(e.starts_with("crash_at_ms = -1") && e.contains(">= 0"), "{e}");
+        // the sweep reports them too
+        let e = sweep_timeouts(&d, 0.0, 10.0, &[5.0, -2.0], 10, 1, 0).unwrap_err();
+        assert!(e.to_string().starts_with("timeout_ms = -2"), "{e}");
+        let e = sweep_timeouts(&d, 1.5, 10.0, &[5.0], 10, 1, 0).unwrap_err();
+        assert!(e.to_string().starts_with("loss = 1.5"), "{e}");
         assert!(sweep_timeouts(&d, 0.0, 10.0, &[], 10, 1, 0).is_err());
         assert!(false_suspicion_exponential(-1.0, 0.0, 1.0).is_err());
     }

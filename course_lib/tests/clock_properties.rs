@@ -21,7 +21,7 @@ proptest! {
         mean_delay_ms in 0.1f64..30.0,
         send_probability in 0.1f64..1.0,
     ) {
-        let mut cfg = ClockRunConfig::new(nodes, 400.0, max_offset_ms).unwrap();
+        let mut cfg = ClockRunConfig::new(nodes, 400.0, max_offset_ms);
         cfg.max_drift_ppm = max_drift_ppm;
         cfg.network = Network::new(Dist::exponential_mean(mean_delay_ms).unwrap());
         cfg.send_probability = send_probability;
@@ -43,7 +43,7 @@ proptest! {
         nodes in 2usize..5,
         max_offset_ms in 0.0f64..20.0,
     ) {
-        let mut cfg = ClockRunConfig::new(nodes, 150.0, max_offset_ms).unwrap();
+        let mut cfg = ClockRunConfig::new(nodes, 150.0, max_offset_ms);
         cfg.mean_gap_ms = 5.0;
         let run = run_clocks(&cfg, seed).unwrap();
         let hb = run.ground_truth_happened_before();
@@ -97,10 +97,15 @@ proptest! {
 
 #[test]
 fn bad_clock_parameters_are_named() {
-    assert!(ClockRunConfig::new(1, 10.0, 1.0).unwrap_err().to_string().starts_with("nodes"));
-    assert!(ClockRunConfig::new(3, 0.0, 1.0).unwrap_err().to_string().starts_with("duration_ms"));
-    assert!(ClockRunConfig::new(3, 1.0, -1.0).is_err());
-    let mut cfg = ClockRunConfig::new(3, 10.0, 1.0).unwrap();
+    // the constructor never fails: the run names the first bad parameter
+    let err = |cfg: ClockRunConfig| run_clocks(&cfg, 1).unwrap_err().to_string();
+    assert!(err(ClockRunConfig::new(1, 10.0, 1.0)).starts_with("nodes = 1"));
+    let e = err(ClockRunConfig::new(3, 0.0, 1.0));
+    assert_eq!(e, "duration_ms = 0 is out of range: must be a finite number > 0");
+    let e = err(ClockRunConfig::new(3, 1.0, -1.0));
+    assert_eq!(e, "max_offset_ms = -1 is out of range: must be a finite number >= 0");
+    assert!(ClockRunConfig::new(3, 1.0, 0.0).validate().is_ok());
+    let mut cfg = ClockRunConfig::new(3, 10.0, 1.0);
     cfg.send_probability = 2.0;
     assert!(run_clocks(&cfg, 1).unwrap_err().to_string().starts_with("send_probability"));
     assert!(commit_wait_experiment(-1.0, 10, &Dist::constant(1.0).unwrap(), true, 1).is_err());

@@ -655,9 +655,9 @@ fn chat_text() -> Out {
     let net = Network::new(Dist::lognormal_from_median_p99(5.0, 40.0)?)
         .with_loss(0.05)
         .with_duplicate(0.02);
-    let cfg = ChatConfig::new(4)?
-        .with_duration_ms(10_000.0)?
-        .with_posts_per_s(2.0)?
+    let cfg = ChatConfig::new(4)
+        .with_duration_ms(10_000.0)
+        .with_posts_per_s(2.0)
         .with_network(net)
         .with_faults(
             FaultSchedule::new().crash(0, 3_000.0).restart(0, 3_500.0).isolate(2, 5_000.0, 6_000.0),
@@ -681,10 +681,10 @@ fn chat_text() -> Out {
 /// the target crashing at 25.05 s, seed 3; a 3-timeout sweep over exponential delays, seed 42.
 fn detector_text() -> Out {
     let mut t = String::new();
-    let cfg = DetectorConfig::new(Dist::pareto(5.0 / 3.0, 1.5)?, 30.0)?
-        .with_loss(0.01)?
-        .with_probes(300)?
-        .with_crash_at(25_050.0)?;
+    let cfg = DetectorConfig::new(Dist::pareto(5.0 / 3.0, 1.5)?, 30.0)
+        .with_loss(0.01)
+        .with_probes(300)
+        .with_crash_at(25_050.0);
     let o = run_detector(&cfg, 3)?;
     writeln!(
         t,
@@ -723,7 +723,7 @@ fn clock_text() -> Out {
             x.sent_true_ms, s.t0, s.t1, s.t2, s.t3, x.true_offset_ms, x.error_ms
         )?;
     }
-    let mut cfg = ClockRunConfig::new(3, 60.0, 2.0)?;
+    let mut cfg = ClockRunConfig::new(3, 60.0, 2.0);
     cfg.mean_gap_ms = 5.0;
     let run = run_clocks(&cfg, 11)?;
     writeln!(t, "epsilon_us {}", run.epsilon_us)?;
@@ -801,7 +801,7 @@ fn clock_lag_text() -> Out {
 fn chain_text() -> Out {
     let mut t = String::new();
     let delay = Dist::exponential_mean(100.0)?;
-    let cfg = OrphanConfig::new(4, 1_000.0, delay.clone())?.with_blocks(300)?;
+    let cfg = OrphanConfig::new(4, 1_000.0, delay.clone()).with_blocks(300);
     let s = simulate_orphans(&cfg, 5)?;
     writeln!(
         t,
@@ -885,12 +885,12 @@ fn coord_report_text(t: &mut String, name: &str, r: &CoordReport) -> std::fmt::R
 fn coord_text() -> Out {
     use course_lib::coord::run;
     let mut t = String::new();
-    coord_report_text(&mut t, "kleppmann unfenced", &run(&CoordConfig::kleppmann(false)?, 1)?)?;
-    coord_report_text(&mut t, "kleppmann fenced", &run(&CoordConfig::kleppmann(true)?, 1)?)?;
-    let lossy = CoordConfig::kleppmann(true)?
-        .network(Network::new(Dist::uniform(1.0, 9.0)?).with_loss(0.05).with_fifo(true))?;
+    coord_report_text(&mut t, "kleppmann unfenced", &run(&CoordConfig::kleppmann(false), 1)?)?;
+    coord_report_text(&mut t, "kleppmann fenced", &run(&CoordConfig::kleppmann(true), 1)?)?;
+    let lossy = CoordConfig::kleppmann(true)
+        .network(Network::new(Dist::uniform(1.0, 9.0)?).with_loss(0.05).with_fifo(true));
     coord_report_text(&mut t, "kleppmann lossy", &run(&lossy, 2)?)?;
-    let election = CoordConfig::leader_election(3, 500.0)?;
+    let election = CoordConfig::leader_election(3, 500.0);
     coord_report_text(&mut t, "election", &run(&election, 3)?)?;
     let s = pause_lease_sweep(&[0.0, 1_500.0], &[500.0, 1_000.0], 3, 7)?;
     writeln!(

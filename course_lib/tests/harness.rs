@@ -389,8 +389,8 @@ fn a_kv_request_and_response_speak_for_every_store() {
 
 #[test]
 fn the_simulator_and_the_migrated_protocols_do_not_depend_on_the_plot_layer() {
-    // views of runs (sequence diagrams, timelines, log tables) live in `plot`, built from
-    // plain results
+    // views of runs (sequence diagrams, timelines, log tables, the chat lab's SLI table) live
+    // in `plot`, built from plain results
     for (module, at_least) in [("sim", 10), ("raft", 6), ("paxos", 4), ("coord", 3)] {
         let dir = format!("{}/src/{module}", env!("CARGO_MANIFEST_DIR"));
         let mut files = 0;
@@ -403,6 +403,13 @@ fn the_simulator_and_the_migrated_protocols_do_not_depend_on_the_plot_layer() {
             files += 1;
         }
         assert!(files >= at_least, "read {files} files of src/{module}");
+    }
+    for file in ["chat.rs"] {
+        let path = format!("{}/src/{file}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        for bad in ["crate::plot", "plot::", "crate::table"] {
+            assert!(!text.contains(bad), "src/{file} mentions {bad}");
+        }
     }
 }
 

@@ -22,7 +22,7 @@
 //! ```
 //! use course_lib::chain::{simulate_orphans, stale_rate_model, OrphanConfig};
 //! use course_lib::dist::Dist;
-//! let cfg = OrphanConfig::new(10, 10_000.0, Dist::constant(1_000.0)?)?.with_blocks(2_000)?;
+//! let cfg = OrphanConfig::new(10, 10_000.0, Dist::constant(1_000.0)?).with_blocks(2_000);
 //! let s = simulate_orphans(&cfg, 1)?;
 //! let model = stale_rate_model(1_000.0, 10_000.0)?; // 9.5 %
 //! assert!((s.stale_rate - model).abs() < 0.03, "{} vs {model}", s.stale_rate);
@@ -144,7 +144,16 @@ impl Node for Miner {
     }
 }
 
-/// Parameters of a stale-block simulation.
+/// Parameters of a stale-block simulation. Setters never fail; [`simulate_orphans`] checks
+/// the configuration ([`OrphanConfig::validate`]) and names the first bad parameter.
+///
+/// ```
+/// use course_lib::chain::{simulate_orphans, OrphanConfig};
+/// use course_lib::dist::Dist;
+/// let cfg = OrphanConfig::new(1, 600_000.0, Dist::Constant { value: 10_000.0 });
+/// let e = simulate_orphans(&cfg, 1).unwrap_err().to_string();
+/// assert_eq!(e, "miners = 1 is out of range: must be at least 2");
+/// ```
 #[derive(Clone, Debug)]
 pub struct OrphanConfig {
     miners: usize,
@@ -156,10 +165,8 @@ pub struct OrphanConfig {
 impl OrphanConfig {
     /// `miners >= 2` miners with equal hash power, a mean block interval (`> 0` ms) and a
     /// propagation delay distribution (ms) on every link; 5 000 blocks by default.
-    pub fn new(miners: usize, interval_ms: f64, delay: Dist) -> Result<OrphanConfig> {
-        let miners = validate::at_least("miners", miners, 2)?;
-        let interval_ms = validate::positive("interval_ms", interval_ms)?;
-        Ok(OrphanConfig { miners, interval_ms, network: Network::new(delay), blocks: 5_000 })
+    pub fn new(miners: usize, interval_ms: f64, delay: Dist) -> OrphanConfig {
+        OrphanConfig { miners, interval_ms, network: Network::new(delay), blocks: 5_000 }
     }
 
     /// The network between the miners (checked when run), e.g. one slow miner with
@@ -171,9 +178,23 @@ impl OrphanConfig {
     }
 
     /// Simulate for `blocks` mean block intervals (at least 100).
-    pub fn with_blocks(mut self, blocks: u64) -> Result<OrphanConfig> {
-        self.blocks = validate::at_least("blocks", blocks as usize, 100)? as u64;
-        Ok(self)
+    pub fn with_blocks(mut self, blocks: u64) -> OrphanConfig {
+        self.blocks = blocks;
+        self
+    }
+
+    /// Checks the miners, the block interval and the number of blocks, naming the first bad
+    /// one (the network is checked against the miners when the simulation is built).
+    ///
+    /// # Errors
+    /// Fewer than 2 miners, an interval that is not positive, fewer than 100 blocks.
+    pub fn validate(&self) -> Result<()> {
+        validate::at_least("miners", self.miners, 2)?;
+        validate::positive("interval_ms", self.interval_ms)?;
+        if self.blocks < 100 {
+            return Err(Error::out_of_range("blocks", self.blocks, "must be at least 100"));
+        }
+        Ok(())
     }
 }
 
@@ -195,7 +216,12 @@ pub struct OrphanStats {
 }
 
 /// Run the miners of `cfg` on the simulator with `seed` and count stale blocks.
+///
+/// # Errors
+/// A bad parameter ([`OrphanConfig::validate`] says which) or a network for another number of
+/// miners.
 pub fn simulate_orphans(cfg: &OrphanConfig, seed: u64) -> Result<OrphanStats> {
+    cfg.validate()?;
     let share = 1.0 / cfg.miners as f64;
     let nodes = vec![Miner::new(share, cfg.interval_ms); cfg.miners];
     let report = Experiment::new(nodes)
@@ -246,10 +272,7 @@ mod tests {
 
     #[test]
     fn no_delay_no_stale_blocks_and_height_tracks_time() {
-        let cfg = OrphanConfig::new(5, 1_000.0, Dist::constant(0.0).unwrap())
-            .unwrap()
-            .with_blocks(1_000)
-            .unwrap();
+        let cfg = OrphanConfig::new(5, 1_000.0, Dist::constant(0.0).unwrap()).with_blocks(1_000);
         let s = simulate_orphans(&cfg, 3).unwrap();
         assert_eq!(s.stale, 0);
         assert_eq!(s.mined, s.height);
@@ -260,10 +283,8 @@ mod tests {
     fn stale_rate_grows_with_delay_and_follows_the_simple_model() {
         let mut prev = -1.0;
         for d in [100.0, 500.0, 1_500.0] {
-            let cfg = OrphanConfig::new(20, 10_000.0, Dist::constant(d).unwrap())
-                .unwrap()
-                .with_blocks(8_000)
-                .unwrap();
+            let cfg =
+                OrphanConfig::new(20, 10_000.0, Dist::constant(d).unwrap()).with_blocks(8_000);
             let s = simulate_orphans(&cfg, 9).unwrap();
             assert!(s.stale_rate > prev, "{s:?}");
             prev = s.stale_rate;
@@ -271,7 +292,7 @@ mod tests {
             let model = stale_rate_model(d, 10_000.0).unwrap();
             assert!((s.stale_rate - model).abs() < 0.25 * model + 0.005, "d {d}: {s:?}");
         }
-        let cfg = OrphanConfig::new(4, 1_000.0, Dist::exponential_mean(100.0).unwrap()).unwrap();
+        let cfg = OrphanConfig::new(4, 1_000.0, Dist::exponential_mean(100.0).unwrap());
         let a = simulate_orphans(&cfg, 5).unwrap();
         assert_eq!(a, simulate_orphans(&cfg, 5).unwrap(), "same seed, same result");
     }
@@ -279,12 +300,17 @@ mod tests {
     #[test]
     fn bad_input() {
         let d = Dist::constant(1.0).unwrap();
-        assert!(OrphanConfig::new(1, 1.0, d.clone())
-            .unwrap_err()
-            .to_string()
-            .starts_with("miners"));
-        assert!(OrphanConfig::new(3, 0.0, d.clone()).is_err());
-        assert!(OrphanConfig::new(3, 1.0, d).unwrap().with_blocks(10).is_err());
+        // setters never fail: the simulation names the first bad parameter
+        let err = |cfg: OrphanConfig| simulate_orphans(&cfg, 1).unwrap_err().to_string();
+        assert!(err(OrphanConfig::new(1, 1.0, d.clone())).starts_with("miners = 1"));
+        let e = err(OrphanConfig::new(3, 0.0, d.clone()));
+        assert_eq!(e, "interval_ms = 0 is out of range: must be a finite number > 0");
+        let e = err(OrphanConfig::new(3, 1.0, d.clone()).with_blocks(10));
+        assert_eq!(e, "blocks = 10 is out of range: must be at least 100");
+        assert!(OrphanConfig::new(3, 1.0, d.clone()).validate().is_ok());
+        let wrong_network =
+            Network::new(d.clone()).with_link(0, 7, crate::sim::Link::new(d.clone()));
+        assert!(simulate_orphans(&OrphanConfig::new(3, 1.0, d).network(wrong_network), 1).is_err());
         assert!(stale_rate_model(-1.0, 10.0).is_err());
         assert!(stale_rate_model(1.0, 0.0).is_err());
         assert_eq!(stale_rate_model(0.0, 10.0).unwrap(), 0.0);

@@ -599,20 +599,33 @@ pub struct ClockRunConfig {
 impl ClockRunConfig {
     /// `nodes` processes for `duration_ms`, an event every 10 ms on average, half of them
     /// sends, exponential delays of mean 5 ms, offsets within ±`max_offset_ms`, drift within
-    /// ±50 ppm.
-    pub fn new(nodes: usize, duration_ms: f64, max_offset_ms: f64) -> Result<ClockRunConfig> {
-        Ok(ClockRunConfig {
-            nodes: validate::at_least("nodes", nodes, 2)?,
-            duration_ms: validate::positive("duration_ms", duration_ms)?,
+    /// ±50 ppm. Checked when run ([`ClockRunConfig::validate`]): `nodes ≥ 2`,
+    /// `duration_ms > 0`, `max_offset_ms ≥ 0`.
+    pub fn new(nodes: usize, duration_ms: f64, max_offset_ms: f64) -> ClockRunConfig {
+        ClockRunConfig {
+            nodes,
+            duration_ms,
             mean_gap_ms: 10.0,
             send_probability: 0.5,
-            network: Network::new(Dist::exponential_mean(5.0)?),
-            max_offset_ms: validate::non_negative("max_offset_ms", max_offset_ms)?,
+            network: Network::new(Dist::exponential_mean(5.0).expect("valid constants")),
+            max_offset_ms,
             max_drift_ppm: 50.0,
-        })
+        }
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks every parameter, naming the first bad one; [`run_clocks`] calls it.
+    ///
+    /// ```
+    /// use course_lib::clock::{run_clocks, ClockRunConfig};
+    /// let e = run_clocks(&ClockRunConfig::new(1, 100.0, 2.0), 7).unwrap_err();
+    /// assert_eq!(e.to_string(), "nodes = 1 is out of range: must be at least 2");
+    /// ```
+    ///
+    /// # Errors
+    /// Fewer than 2 nodes; a duration or mean gap that is not positive; a send probability
+    /// outside `[0, 1]`; a negative offset or drift bound, or a drift bound above 100 000 ppm;
+    /// a network for another number of nodes.
+    pub fn validate(&self) -> Result<()> {
         validate::at_least("nodes", self.nodes, 2)?;
         validate::positive("duration_ms", self.duration_ms)?;
         validate::positive("mean_gap_ms", self.mean_gap_ms)?;
@@ -799,7 +812,7 @@ impl Node for ClockNode {
 ///
 /// ```
 /// use course_lib::clock::{run_clocks, ClockRunConfig};
-/// let run = run_clocks(&ClockRunConfig::new(3, 500.0, 2.0)?, 7)?;
+/// let run = run_clocks(&ClockRunConfig::new(3, 500.0, 2.0), 7)?;
 /// assert!(run.events.iter().all(|e| e.hlc.l >= e.pt_us));
 /// assert!(run.max_hlc_drift_us() <= run.epsilon_us);
 /// # Ok::<(), course_lib::Error>(())
@@ -1073,7 +1086,7 @@ mod tests {
 
     #[test]
     fn clock_run_is_deterministic_and_consistent_with_ground_truth() {
-        let cfg = ClockRunConfig::new(4, 300.0, 3.0).unwrap();
+        let cfg = ClockRunConfig::new(4, 300.0, 3.0);
         let run = run_clocks(&cfg, 5).unwrap();
         let again = run_clocks(&cfg, 5).unwrap();
         assert_eq!(run.events, again.events);

@@ -50,9 +50,9 @@
 //! ```
 //! use course_lib::coord::{run, CoordConfig};
 //! // Kleppmann's scenario: c0 pauses 1.5 s with a 1 s lease while c1 takes over.
-//! let unsafe_run = run(&CoordConfig::kleppmann(false)?, 1)?;
+//! let unsafe_run = run(&CoordConfig::kleppmann(false), 1)?;
 //! assert!(unsafe_run.violated());          // c0's stale write was accepted: c1's updates lost
-//! let fenced = run(&CoordConfig::kleppmann(true)?, 1)?;
+//! let fenced = run(&CoordConfig::kleppmann(true), 1)?;
 //! assert!(!fenced.violated() && fenced.rejected() > 0);   // the stale write was rejected
 //! # Ok::<(), course_lib::Error>(())
 //! ```
@@ -77,6 +77,8 @@ mod sweep;
 mod tests;
 
 pub use sweep::{pause_lease_sweep, PauseLeaseSweep};
+
+use std::collections::BTreeMap;
 
 use crate::clock::PhysicalClock;
 use crate::dist::Dist;
@@ -141,8 +143,17 @@ pub struct Pause {
 
 /// The parameters of one coordination run. Build with [`CoordConfig::new`] or a preset
 /// ([`CoordConfig::kleppmann`], [`CoordConfig::kleppmann_drift`],
-/// [`CoordConfig::leader_election`]) and change it with the setters, each of which checks its
-/// value.
+/// [`CoordConfig::leader_election`]) and change it with the setters. Setters never fail: they
+/// store what they are given, and [`CoordConfig::validate`] (called by [`run`],
+/// [`pause_lease_sweep`] and every view that runs the scenario) checks everything and names
+/// the first bad parameter.
+///
+/// ```
+/// use course_lib::coord::{run, CoordConfig};
+/// let cfg = CoordConfig::new(2, 1_000.0).pause(9, 100.0, 50.0); // there is no client 9
+/// let e = run(&cfg, 1).unwrap_err().to_string();
+/// assert!(e.starts_with("client in a pause = 9"), "{e}");
+/// ```
 #[derive(Clone, Debug)]
 pub struct CoordConfig {
     clients: usize,
@@ -150,47 +161,46 @@ pub struct CoordConfig {
     pub(crate) fencing: bool,
     assumed_drift_ppm: f64,
     server_drift_ppm: f64,
-    client_drift_ppm: Vec<f64>,
+    /// Per-client clock drift overrides (client index → ppm; the others run perfectly),
+    /// checked against the number of clients by [`CoordConfig::validate`].
+    client_drift_ppm: BTreeMap<usize, f64>,
     pauses: Vec<Pause>,
     work_ms: f64,
     renew: bool,
     ops_per_hold: u32,
     think_ms: f64,
     retry_ms: f64,
-    start_ms: Vec<f64>,
+    /// Per-client start-time overrides (client index → ms; the others start at `10·i` ms).
+    start_ms: BTreeMap<usize, f64>,
     network: Network,
     duration_ms: f64,
 }
 
 impl CoordConfig {
-    /// `clients` clients (1 to 16) contending for a lock whose leases last `lease_ms`.
-    /// Defaults: fencing on, perfect clocks, margin for 100 ppm of drift, no pauses, 20 ms of
-    /// work per operation, 4 operations per hold, up to 50 ms of thinking between holds, 50 ms
-    /// retry/request timeout, client `i` starting at `10·i` ms, FIFO links (like the TCP
-    /// connections real clients hold to these services) with 1–3 ms uniform delays and no
-    /// loss, 5 leases of simulated time.
-    pub fn new(clients: usize, lease_ms: f64) -> Result<CoordConfig> {
-        if !(1..=16).contains(&clients) {
-            return Err(Error::out_of_range("clients", clients, "must be between 1 and 16"));
-        }
-        let lease_ms = validate::positive("lease_ms", lease_ms)?;
-        Ok(CoordConfig {
+    /// `clients` clients (1 to 16, checked when run) contending for a lock whose leases last
+    /// `lease_ms` (> 0). Defaults: fencing on, perfect clocks, margin for 100 ppm of drift, no
+    /// pauses, 20 ms of work per operation, 4 operations per hold, up to 50 ms of thinking
+    /// between holds, 50 ms retry/request timeout, client `i` starting at `10·i` ms, FIFO links
+    /// (like the TCP connections real clients hold to these services) with 1–3 ms uniform
+    /// delays and no loss, 5 leases of simulated time.
+    pub fn new(clients: usize, lease_ms: f64) -> CoordConfig {
+        CoordConfig {
             clients,
             lease_ms,
             fencing: true,
             assumed_drift_ppm: 100.0,
             server_drift_ppm: 0.0,
-            client_drift_ppm: vec![0.0; clients],
+            client_drift_ppm: BTreeMap::new(),
             pauses: Vec::new(),
             work_ms: 20.0,
             renew: true,
             ops_per_hold: 4,
             think_ms: 50.0,
             retry_ms: 50.0,
-            start_ms: (0..clients).map(|i| 10.0 * i as f64).collect(),
-            network: Network::new(Dist::uniform(1.0, 3.0)?).with_fifo(true),
+            start_ms: BTreeMap::new(),
+            network: Network::new(Dist::Uniform { lo: 1.0, hi: 3.0 }).with_fifo(true),
             duration_ms: 5.0 * lease_ms,
-        })
+        }
     }
 
     /// Kleppmann's scenario (2016; DDIA ch. 8, Figures 8-4 and 8-5): two clients, a 1000 ms
@@ -198,16 +208,16 @@ impl CoordConfig {
     /// of its second operation (after reading, before writing), pauses for 1500 ms; `c1`
     /// retries every 100 ms, gets the lease when it expires, does 4 operations and releases it;
     /// then `c0` wakes up and writes.
-    pub fn kleppmann(fencing: bool) -> Result<CoordConfig> {
-        CoordConfig::new(2, 1_000.0)?
+    pub fn kleppmann(fencing: bool) -> CoordConfig {
+        CoordConfig::new(2, 1_000.0)
             .fencing(fencing)
-            .work_ms(100.0)?
-            .ops_per_hold(4)?
-            .retry_ms(100.0)?
-            .think_ms(200.0)?
-            .start_ms(1, 50.0)?
-            .network(Network::new(Dist::constant(5.0)?).with_fifo(true))?
-            .pause(0, 150.0, 1_500.0)?
+            .work_ms(100.0)
+            .ops_per_hold(4)
+            .retry_ms(100.0)
+            .think_ms(200.0)
+            .start_ms(1, 50.0)
+            .network(Network::new(Dist::Constant { value: 5.0 }).with_fifo(true))
+            .pause(0, 150.0, 1_500.0)
             .duration_ms(2_500.0)
     }
 
@@ -215,31 +225,30 @@ impl CoordConfig {
     /// the lease margin assumes at most 100 ppm. `c0` uses its lease to the end without renewing
     /// (a batch job), so it goes on writing after the server has given the lease to `c1` (who
     /// asks every 10 ms).
-    pub fn kleppmann_drift(fencing: bool) -> Result<CoordConfig> {
-        CoordConfig::new(2, 1_000.0)?
+    pub fn kleppmann_drift(fencing: bool) -> CoordConfig {
+        CoordConfig::new(2, 1_000.0)
             .fencing(fencing)
-            .work_ms(30.0)?
-            .ops_per_hold(1_000)?
+            .work_ms(30.0)
+            .ops_per_hold(1_000)
             .renew(false)
-            .retry_ms(10.0)?
-            .think_ms(200.0)?
-            .start_ms(1, 50.0)?
-            .network(Network::new(Dist::constant(2.0)?).with_fifo(true))?
-            .client_drift_ppm(0, -50_000.0)?
+            .retry_ms(10.0)
+            .think_ms(200.0)
+            .start_ms(1, 50.0)
+            .network(Network::new(Dist::Constant { value: 2.0 }).with_fifo(true))
+            .client_drift_ppm(0, -50_000.0)
             .duration_ms(2_000.0)
     }
 
     /// Leader election by lease: `candidates` clients all try to become leader; the leader
     /// renews forever (it never releases), so leadership changes only when a leader stops
     /// renewing in time, here because leader `c0` pauses for two leases at `2·lease_ms`.
-    pub fn leader_election(candidates: usize, lease_ms: f64) -> Result<CoordConfig> {
-        let cfg = CoordConfig::new(candidates, lease_ms)?;
-        let lease = cfg.lease_ms;
-        cfg.ops_per_hold(u32::MAX)?
-            .work_ms(lease / 20.0)?
-            .retry_ms(lease / 10.0)?
-            .pause(0, 2.0 * lease, 2.0 * lease)?
-            .duration_ms(6.0 * lease)
+    pub fn leader_election(candidates: usize, lease_ms: f64) -> CoordConfig {
+        CoordConfig::new(candidates, lease_ms)
+            .ops_per_hold(u32::MAX)
+            .work_ms(lease_ms / 20.0)
+            .retry_ms(lease_ms / 10.0)
+            .pause(0, 2.0 * lease_ms, 2.0 * lease_ms)
+            .duration_ms(6.0 * lease_ms)
     }
 
     fn check_client(&self, client: usize, context: &str) -> Result<usize> {
@@ -264,47 +273,44 @@ impl CoordConfig {
         self
     }
 
-    /// Lease duration (ms, > 0), on the server's clock.
-    pub fn lease_ms(mut self, lease_ms: f64) -> Result<CoordConfig> {
-        self.lease_ms = validate::positive("lease_ms", lease_ms)?;
-        Ok(self)
+    /// Lease duration (ms, > 0), on the server's clock. (The simulated time stays what it
+    /// was: set it with [`CoordConfig::duration_ms`].)
+    pub fn lease_ms(mut self, lease_ms: f64) -> CoordConfig {
+        self.lease_ms = lease_ms;
+        self
     }
 
     /// The drift bound the clients' lease margin assumes (ppm, 0 ≤ ρ < 100 000); see
     /// [`safe_validity_ms`].
-    pub fn assumed_drift_ppm(mut self, ppm: f64) -> Result<CoordConfig> {
-        safe_validity_ms(1.0, ppm)?;
+    pub fn assumed_drift_ppm(mut self, ppm: f64) -> CoordConfig {
         self.assumed_drift_ppm = ppm;
-        Ok(self)
+        self
     }
 
     /// The lock server's clock drift (ppm, |ρ| < 100 000; positive runs fast).
-    pub fn server_drift_ppm(mut self, ppm: f64) -> Result<CoordConfig> {
-        self.server_drift_ppm = check_drift("server_drift_ppm", ppm)?;
-        Ok(self)
+    pub fn server_drift_ppm(mut self, ppm: f64) -> CoordConfig {
+        self.server_drift_ppm = ppm;
+        self
     }
 
-    /// Client `client`'s clock drift (ppm, |ρ| < 100 000; negative runs slow).
-    pub fn client_drift_ppm(mut self, client: usize, ppm: f64) -> Result<CoordConfig> {
-        let c = self.check_client(client, "client_drift_ppm")?;
-        self.client_drift_ppm[c] = check_drift("client_drift_ppm", ppm)?;
-        Ok(self)
+    /// Client `client`'s clock drift (ppm, |ρ| < 100 000; negative runs slow). A client index
+    /// the configuration does not have is reported when it runs.
+    pub fn client_drift_ppm(mut self, client: usize, ppm: f64) -> CoordConfig {
+        self.client_drift_ppm.insert(client, ppm);
+        self
     }
 
     /// Adds a stop-the-world pause of `client` from `at_ms` (≥ 0, true time) for `length_ms`
-    /// (≥ 0).
-    pub fn pause(mut self, client: usize, at_ms: f64, length_ms: f64) -> Result<CoordConfig> {
-        let client = self.check_client(client, "a pause")?;
-        let at_ms = validate::non_negative("pause at_ms", at_ms)?;
-        let length_ms = validate::non_negative("pause length_ms", length_ms)?;
+    /// (≥ 0). A client index the configuration does not have is reported when it runs.
+    pub fn pause(mut self, client: usize, at_ms: f64, length_ms: f64) -> CoordConfig {
         self.pauses.push(Pause { client, at_ms, length_ms });
-        Ok(self)
+        self
     }
 
     /// Time a client works between reading and writing (ms, ≥ 0).
-    pub fn work_ms(mut self, ms: f64) -> Result<CoordConfig> {
-        self.work_ms = validate::non_negative("work_ms", ms)?;
-        Ok(self)
+    pub fn work_ms(mut self, ms: f64) -> CoordConfig {
+        self.work_ms = ms;
+        self
     }
 
     /// Do clients renew their lease when a third of it is left (default), or use it up and
@@ -315,47 +321,84 @@ impl CoordConfig {
     }
 
     /// Operations a client does per lease before releasing it (≥ 1; `u32::MAX`: never release).
-    pub fn ops_per_hold(mut self, ops: u32) -> Result<CoordConfig> {
-        self.ops_per_hold = validate::at_least("ops_per_hold", ops as usize, 1)? as u32;
-        Ok(self)
+    pub fn ops_per_hold(mut self, ops: u32) -> CoordConfig {
+        self.ops_per_hold = ops;
+        self
     }
 
     /// Longest random wait between releasing and asking again (ms, ≥ 0).
-    pub fn think_ms(mut self, ms: f64) -> Result<CoordConfig> {
-        self.think_ms = validate::non_negative("think_ms", ms)?;
-        Ok(self)
+    pub fn think_ms(mut self, ms: f64) -> CoordConfig {
+        self.think_ms = ms;
+        self
     }
 
     /// How long a client waits for an answer before asking again (ms, > 0); also the period at
     /// which a denied client retries.
-    pub fn retry_ms(mut self, ms: f64) -> Result<CoordConfig> {
-        self.retry_ms = validate::positive("retry_ms", ms)?;
-        Ok(self)
+    pub fn retry_ms(mut self, ms: f64) -> CoordConfig {
+        self.retry_ms = ms;
+        self
     }
 
-    /// When `client` first asks for the lock (ms, ≥ 0).
-    pub fn start_ms(mut self, client: usize, at_ms: f64) -> Result<CoordConfig> {
-        let c = self.check_client(client, "start_ms")?;
-        self.start_ms[c] = validate::non_negative("start_ms", at_ms)?;
-        Ok(self)
+    /// When `client` first asks for the lock (ms, ≥ 0). A client index the configuration does
+    /// not have is reported when it runs.
+    pub fn start_ms(mut self, client: usize, at_ms: f64) -> CoordConfig {
+        self.start_ms.insert(client, at_ms);
+        self
     }
 
     /// The network between the lock server (`n0`), the storage (`n1`) and the clients
     /// (`n2…`), used as given (say `.with_fifo(true)` for TCP-like links; per-link overrides
-    /// give one client a slow path). Every delay must be non-negative.
-    pub fn network(mut self, network: Network) -> Result<CoordConfig> {
-        network.validate(2 + self.clients)?;
-        if !network.default_link().delay().is_non_negative() {
-            return Err(Error::invalid("delay", "a network delay distribution must be >= 0"));
-        }
+    /// give one client a slow path). Every delay must be non-negative (checked when run).
+    pub fn network(mut self, network: Network) -> CoordConfig {
         self.network = network;
-        Ok(self)
+        self
     }
 
     /// Simulated time (ms, > 0).
-    pub fn duration_ms(mut self, ms: f64) -> Result<CoordConfig> {
-        self.duration_ms = validate::positive("duration_ms", ms)?;
-        Ok(self)
+    pub fn duration_ms(mut self, ms: f64) -> CoordConfig {
+        self.duration_ms = ms;
+        self
+    }
+
+    /// Checks every parameter, naming the first bad one and what is allowed (the number of
+    /// clients and the lease first, then the clocks, the pauses, the clients' behaviour, the
+    /// start times, the network and the duration).
+    ///
+    /// # Errors
+    /// `clients` outside 1..=16; a lease, retry period or duration that is not positive; a
+    /// negative work, think, start or pause time; `ops_per_hold` of 0; a drift outside
+    /// ±[`MAX_DRIFT_PPM`] (or a negative assumed bound); a client index the configuration does
+    /// not have; a network for another number of nodes or with a delay that can be negative.
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=16).contains(&self.clients) {
+            return Err(Error::out_of_range("clients", self.clients, "must be between 1 and 16"));
+        }
+        validate::positive("lease_ms", self.lease_ms)?;
+        safe_validity_ms(1.0, self.assumed_drift_ppm)?;
+        check_drift("server_drift_ppm", self.server_drift_ppm)?;
+        for (&client, &ppm) in &self.client_drift_ppm {
+            self.check_client(client, "client_drift_ppm")?;
+            check_drift("client_drift_ppm", ppm)?;
+        }
+        for p in &self.pauses {
+            self.check_client(p.client, "a pause")?;
+            validate::non_negative("pause at_ms", p.at_ms)?;
+            validate::non_negative("pause length_ms", p.length_ms)?;
+        }
+        validate::non_negative("work_ms", self.work_ms)?;
+        validate::at_least("ops_per_hold", self.ops_per_hold as usize, 1)?;
+        validate::non_negative("think_ms", self.think_ms)?;
+        validate::positive("retry_ms", self.retry_ms)?;
+        for (&client, &at_ms) in &self.start_ms {
+            self.check_client(client, "start_ms")?;
+            validate::non_negative("start_ms", at_ms)?;
+        }
+        self.network.validate(2 + self.clients)?;
+        if !self.network.default_link().delay().is_non_negative() {
+            return Err(Error::invalid("delay", "a network delay distribution must be >= 0"));
+        }
+        validate::positive("duration_ms", self.duration_ms)?;
+        Ok(())
     }
 
     /// Number of clients.
@@ -384,8 +427,10 @@ impl CoordConfig {
     }
 
     /// The scenario as an experiment of the harness (the servers, the clients, the network,
-    /// the duration); [`run`] reads the report off its run.
+    /// the duration), once [`CoordConfig::validate`] passes; [`run`] reads the report off its
+    /// run.
     pub(crate) fn experiment(&self) -> Result<Experiment<CoordNode>> {
+        self.validate()?;
         let validity = safe_validity_ms(self.lease_ms, self.assumed_drift_ppm)?;
         let mut nodes = vec![
             CoordNode::Server(LockServer {
@@ -412,14 +457,14 @@ impl CoordConfig {
                 .collect();
             nodes.push(CoordNode::Client(Box::new(Client::new(
                 c,
-                PhysicalClock::new(0.0, self.client_drift_ppm[c])?,
+                PhysicalClock::new(0.0, self.client_drift_ppm.get(&c).copied().unwrap_or(0.0))?,
                 validity,
                 self.work_ms,
                 self.renew,
                 self.ops_per_hold,
                 self.think_ms,
                 self.retry_ms,
-                self.start_ms[c],
+                self.start_ms.get(&c).copied().unwrap_or(10.0 * c as f64),
                 pauses,
             ))));
         }
@@ -536,7 +581,7 @@ pub struct CoordReport {
 /// saw.
 ///
 /// # Errors
-/// Only from building the simulation (the configuration was checked when it was built).
+/// A bad parameter of `config` ([`CoordConfig::validate`] says which).
 pub fn run(config: &CoordConfig, seed: u64) -> Result<CoordReport> {
     let done = config.experiment()?.run(seed)?;
     Ok(report(config, done.sim(), seed))

@@ -34,18 +34,18 @@ pub(crate) fn sweep_config(
     lease_ms: f64,
     pause_ms: f64,
     fencing: bool,
-) -> Result<CoordConfig> {
+) -> CoordConfig {
     let at = rng.uniform_range(0.5 * lease_ms, 2.0 * lease_ms);
     let d0 = rng.uniform_range(-100.0, 100.0);
     let d1 = rng.uniform_range(-100.0, 100.0);
     let ds = rng.uniform_range(-100.0, 100.0);
-    CoordConfig::new(2, lease_ms)?
+    CoordConfig::new(2, lease_ms)
         .fencing(fencing)
-        .network(Network::new(Dist::uniform(1.0, 3.0)?).with_loss(0.01).with_fifo(true))?
-        .client_drift_ppm(0, d0)?
-        .client_drift_ppm(1, d1)?
-        .server_drift_ppm(ds)?
-        .pause(0, at, pause_ms)?
+        .network(Network::new(Dist::Uniform { lo: 1.0, hi: 3.0 }).with_loss(0.01).with_fifo(true))
+        .client_drift_ppm(0, d0)
+        .client_drift_ppm(1, d1)
+        .server_drift_ppm(ds)
+        .pause(0, at, pause_ms)
         .duration_ms(at + pause_ms + lease_ms + 200.0)
 }
 
@@ -106,8 +106,8 @@ pub fn pause_lease_sweep(
             for _ in 0..runs {
                 let run_seed = rng.next_u64();
                 let mut cfg_rng = rng.fork();
-                let unfenced = sweep_config(&mut cfg_rng.clone(), lease, pause, false)?;
-                let fenced = sweep_config(&mut cfg_rng, lease, pause, true)?;
+                let unfenced = sweep_config(&mut cfg_rng.clone(), lease, pause, false);
+                let fenced = sweep_config(&mut cfg_rng, lease, pause, true);
                 bad_u += run(&unfenced, run_seed)?.violated() as usize;
                 let f = run(&fenced, run_seed)?;
                 bad_f += f.violated() as usize;

@@ -11,38 +11,32 @@ fn random_config(rng: &mut SimRng, fencing: bool, wild: bool) -> CoordConfig {
     let clients = 2 + rng.below(3) as usize;
     let lease = [200.0, 500.0, 1_000.0][rng.below(3) as usize];
     let mut cfg = CoordConfig::new(clients, lease)
-        .unwrap()
         .fencing(fencing)
         .assumed_drift_ppm(1_000.0)
-        .unwrap()
         .work_ms(rng.uniform_range(0.0, lease / 5.0))
-        .unwrap()
         .ops_per_hold(1 + rng.below(6) as u32)
-        .unwrap()
         .network(
             Network::new(Dist::exponential_mean(rng.uniform_range(1.0, 10.0)).unwrap())
                 .with_loss(rng.uniform_range(0.0, 0.05))
                 .with_fifo(true),
         )
-        .unwrap()
-        .duration_ms(4.0 * lease)
-        .unwrap();
+        .duration_ms(4.0 * lease);
     let bound = if wild { 50_000.0 } else { 1_000.0 };
-    cfg = cfg.server_drift_ppm(rng.uniform_range(-bound, bound)).unwrap();
+    cfg = cfg.server_drift_ppm(rng.uniform_range(-bound, bound));
     for c in 0..clients {
-        cfg = cfg.client_drift_ppm(c, rng.uniform_range(-bound, bound)).unwrap();
+        cfg = cfg.client_drift_ppm(c, rng.uniform_range(-bound, bound));
     }
     for _ in 0..rng.below(4) {
         let c = rng.below(clients as u64) as usize;
         let at = rng.uniform_range(0.0, 3.0 * lease);
-        cfg = cfg.pause(c, at, rng.uniform_range(0.0, 3.0 * lease)).unwrap();
+        cfg = cfg.pause(c, at, rng.uniform_range(0.0, 3.0 * lease));
     }
     cfg
 }
 
 #[test]
 fn kleppmann_pause_corrupts_data_without_fencing() {
-    let r = run(&CoordConfig::kleppmann(false).unwrap(), 1).unwrap();
+    let r = run(&CoordConfig::kleppmann(false), 1).unwrap();
     assert!(r.violated(), "{}", r.summary());
     assert!(r.stale_accepted() >= 1 && r.lost_updates() >= 1, "{}", r.summary());
     assert_eq!(r.rejected(), 0);
@@ -59,7 +53,7 @@ fn kleppmann_pause_corrupts_data_without_fencing() {
 
 #[test]
 fn kleppmann_pause_is_safe_with_fencing() {
-    let r = run(&CoordConfig::kleppmann(true).unwrap(), 1).unwrap();
+    let r = run(&CoordConfig::kleppmann(true), 1).unwrap();
     assert!(!r.violated(), "{}", r.summary());
     assert_eq!(r.rejected(), 1);
     assert_eq!(r.missing_increments(), 0);
@@ -70,10 +64,10 @@ fn kleppmann_pause_is_safe_with_fencing() {
 
 #[test]
 fn slow_clock_breaks_the_lease_and_fencing_saves_the_data() {
-    let u = run(&CoordConfig::kleppmann_drift(false).unwrap(), 1).unwrap();
+    let u = run(&CoordConfig::kleppmann_drift(false), 1).unwrap();
     assert!(u.lease_safety_violations() > 0 && u.belief_overlaps() > 0, "{}", u.summary());
     assert!(u.violated(), "{}", u.summary());
-    let f = run(&CoordConfig::kleppmann_drift(true).unwrap(), 1).unwrap();
+    let f = run(&CoordConfig::kleppmann_drift(true), 1).unwrap();
     assert!(f.lease_safety_violations() > 0, "the lease is just as broken");
     assert!(!f.violated() && f.rejected() > 0, "{}", f.summary());
 }
@@ -121,7 +115,7 @@ fn lease_can_fail_beyond_the_margin() {
 
 #[test]
 fn leader_election_one_leader_per_term() {
-    let cfg = CoordConfig::leader_election(3, 500.0).unwrap();
+    let cfg = CoordConfig::leader_election(3, 500.0);
     let r = run(&cfg, 3).unwrap();
     let g = r.grants();
     assert!(g.len() >= 2, "{g:?}");
@@ -157,26 +151,46 @@ fn safe_validity_formula() {
 
 #[test]
 fn bad_input_is_an_error_naming_what_is_allowed() {
-    let msg = |e: Error| e.to_string();
-    assert!(msg(CoordConfig::new(2, 0.0).unwrap_err()).contains("lease_ms = 0"));
-    assert!(msg(CoordConfig::new(2, -5.0).unwrap_err()).contains("> 0"));
-    assert!(msg(CoordConfig::new(0, 100.0).unwrap_err()).contains("between 1 and 16"));
-    let cfg = CoordConfig::new(2, 100.0).unwrap();
-    assert!(msg(cfg.clone().lease_ms(f64::NAN).unwrap_err()).contains("lease_ms"));
-    let e = msg(cfg.clone().pause(0, 10.0, -1.0).unwrap_err());
+    // setters never fail: the run reports the first bad parameter
+    let err = |cfg: CoordConfig| run(&cfg, 1).unwrap_err().to_string();
+    assert!(err(CoordConfig::new(2, 0.0)).contains("lease_ms = 0"));
+    assert!(err(CoordConfig::new(2, -5.0)).contains("> 0"));
+    assert!(err(CoordConfig::new(0, 100.0)).contains("between 1 and 16"));
+    let e = err(CoordConfig::new(17, 100.0));
+    assert_eq!(e, "clients = 17 is out of range: must be between 1 and 16");
+    let cfg = CoordConfig::new(2, 100.0);
+    assert!(err(cfg.clone().lease_ms(f64::NAN)).contains("lease_ms"));
+    let e = err(cfg.clone().pause(0, 10.0, -1.0));
     assert!(e.contains("pause length_ms = -1") && e.contains(">= 0"), "{e}");
-    let e = msg(cfg.clone().pause(5, 10.0, 1.0).unwrap_err());
+    assert!(err(cfg.clone().pause(1, -3.0, 1.0)).starts_with("pause at_ms = -3"));
+    let e = err(cfg.clone().pause(5, 10.0, 1.0));
     assert!(e.contains("client in a pause = 5") && e.contains("indices 0..=1"), "{e}");
-    assert!(cfg.clone().client_drift_ppm(2, 0.0).is_err());
-    let e = msg(cfg.clone().client_drift_ppm(0, 200_000.0).unwrap_err());
+    let e = err(cfg.clone().client_drift_ppm(2, 0.0));
+    assert!(e.starts_with("client in client_drift_ppm = 2") && e.contains("2 client(s)"), "{e}");
+    let e = err(cfg.clone().start_ms(usize::MAX, 0.0));
+    assert!(e.starts_with(&format!("client in start_ms = {}", usize::MAX)), "{e}");
+    assert!(err(cfg.clone().start_ms(1, -1.0)).starts_with("start_ms = -1"));
+    let e = err(cfg.clone().client_drift_ppm(0, 200_000.0));
     assert!(e.contains("between -100000 and 100000 ppm"), "{e}");
-    assert!(cfg.clone().server_drift_ppm(-100_000.0).is_err());
-    assert!(msg(cfg.clone().assumed_drift_ppm(-1.0).unwrap_err()).contains(">= 0"));
+    assert!(err(cfg.clone().server_drift_ppm(-100_000.0)).starts_with("server_drift_ppm"));
+    assert!(err(cfg.clone().assumed_drift_ppm(-1.0)).contains(">= 0"));
     assert!(safe_validity_ms(0.0, 10.0).is_err());
-    assert!(cfg.clone().network(Network::new(Dist::normal(1.0, 5.0).unwrap())).is_err());
-    let e = cfg.clone().network(Network::new(Dist::constant(1.0).unwrap()).with_loss(1.5));
-    assert!(e.unwrap_err().to_string().starts_with("loss = 1.5"));
-    assert!(cfg.clone().retry_ms(0.0).is_err() && cfg.clone().ops_per_hold(0).is_err());
+    let e = err(cfg.clone().network(Network::new(Dist::normal(1.0, 5.0).unwrap())));
+    assert!(e.contains("a network delay distribution must be >= 0"), "{e}");
+    let e = err(cfg.clone().network(Network::new(Dist::constant(1.0).unwrap()).with_loss(1.5)));
+    assert!(e.starts_with("loss = 1.5"), "{e}");
+    assert!(err(cfg.clone().retry_ms(0.0)).starts_with("retry_ms = 0"));
+    assert!(err(cfg.clone().ops_per_hold(0)).starts_with("ops_per_hold = 0"));
+    assert!(err(cfg.clone().work_ms(-1.0)).starts_with("work_ms"));
+    assert!(err(cfg.clone().think_ms(f64::INFINITY)).starts_with("think_ms"));
+    assert!(err(cfg.clone().duration_ms(0.0)).starts_with("duration_ms = 0"));
+    // a bad override of a client index is reported even if a good one follows for another
+    let e = err(cfg.clone().start_ms(0, 5.0).start_ms(3, 5.0));
+    assert!(e.starts_with("client in start_ms = 3"), "{e}");
+    // the same check guards the views that run the scenario
+    let e = cfg.clone().pause(9, 1.0, 1.0).sequence_diagram(1, 0.0, 10.0).unwrap_err();
+    assert!(e.to_string().starts_with("client in a pause = 9"), "{e}");
+    assert!(cfg.validate().is_ok() && CoordConfig::kleppmann(true).validate().is_ok());
     assert!(pause_lease_sweep(&[], &[100.0], 1, 0).is_err());
     assert!(pause_lease_sweep(&[-1.0], &[100.0], 1, 0)
         .unwrap_err()
@@ -184,7 +198,7 @@ fn bad_input_is_an_error_naming_what_is_allowed() {
         .contains("pause_ms"));
     assert!(pause_lease_sweep(&[1.0], &[0.0], 1, 0).unwrap_err().to_string().contains("lease_ms"));
     assert!(pause_lease_sweep(&[1.0], &[1.0], 0, 0).is_err());
-    let r = run(&CoordConfig::kleppmann(false).unwrap(), 1).unwrap();
+    let r = run(&CoordConfig::kleppmann(false), 1).unwrap();
     assert!(r.timeline("t", 10.0, 5.0).is_err());
 }
 
@@ -204,7 +218,7 @@ fn sweep_shape_and_figures() {
 
 #[test]
 fn timeline_table_and_diagram_render() {
-    let cfg = CoordConfig::kleppmann(false).unwrap();
+    let cfg = CoordConfig::kleppmann(false);
     let r = run(&cfg, 1).unwrap();
     let fig = r.timeline("Kleppmann's pause", 0.0, 2_500.0).unwrap().render().unwrap();
     assert!(fig.svg().contains("stale write accepted"));
@@ -215,21 +229,21 @@ fn timeline_table_and_diagram_render() {
     assert!(d.render().unwrap().svg().contains("lock server n0"));
     if let Ok(dir) = std::env::var("COORD_FIG_DIR") {
         fig.save(format!("{dir}/timeline.svg")).unwrap();
-        let rf = run(&CoordConfig::kleppmann(true).unwrap(), 1).unwrap();
+        let rf = run(&CoordConfig::kleppmann(true), 1).unwrap();
         rf.timeline("fenced", 0.0, 2_500.0)
             .unwrap()
             .render()
             .unwrap()
             .save(format!("{dir}/timeline_f.svg"))
             .unwrap();
-        let rd = run(&CoordConfig::kleppmann_drift(false).unwrap(), 1).unwrap();
+        let rd = run(&CoordConfig::kleppmann_drift(false), 1).unwrap();
         rd.timeline("drift", 800.0, 1_300.0)
             .unwrap()
             .render()
             .unwrap()
             .save(format!("{dir}/drift.svg"))
             .unwrap();
-        let rl = run(&CoordConfig::leader_election(3, 500.0).unwrap(), 3).unwrap();
+        let rl = run(&CoordConfig::leader_election(3, 500.0), 3).unwrap();
         rl.timeline("leader", 0.0, 3_000.0)
             .unwrap()
             .render()
