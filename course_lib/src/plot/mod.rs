@@ -65,6 +65,7 @@ use crate::error::{Error, Result};
 mod bar;
 mod canvas;
 mod cdf;
+mod consistency_view;
 mod coord_view;
 mod frame;
 mod heatmap;
