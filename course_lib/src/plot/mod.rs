@@ -75,6 +75,7 @@ mod paxos_view;
 mod raft_view;
 mod replication_view;
 mod sequence;
+mod slo_view;
 mod style;
 #[cfg(test)]
 mod tests;
