@@ -29,7 +29,7 @@ use super::{
     check_alert_window, check_window, fmt_duration, rename, Incident, SliSeries, Slo, HOUR,
 };
 use crate::error::{Error, Result};
-use crate::table::fmt_sig;
+use crate::numfmt::fmt_sig;
 
 /// How urgent an alert is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -138,7 +138,7 @@ pub(crate) fn check_alert_window(alert_window: Duration, slo_window: Duration) -
 /// A duration as a short human string: `43.2 min`, `6 h`, `3 d`, `52 s`.
 pub fn fmt_duration(d: Duration) -> String {
     let s = d.as_secs_f64();
-    let sig = |x: f64| crate::table::fmt_sig(x, 3);
+    let sig = |x: f64| crate::numfmt::fmt_sig(x, 3);
     if s >= 86_400.0 {
         format!("{} d", sig(s / 86_400.0))
     } else if s >= 3600.0 {
