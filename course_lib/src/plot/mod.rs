@@ -76,6 +76,7 @@ mod raft_view;
 mod replication_view;
 mod sequence;
 mod slo_view;
+mod staleness_view;
 mod style;
 #[cfg(test)]
 mod tests;
