@@ -64,6 +64,7 @@ pub mod error;
 pub mod grade;
 pub mod ids;
 pub mod latency;
+mod numfmt;
 pub mod paxos;
 pub mod plot;
 pub mod quorum;

@@ -838,7 +838,8 @@ pub fn prob_consistent_with_loss(n: usize, r: usize, w: usize, loss: f64) -> Res
     Ok((num / den).clamp(0.0, 1.0))
 }
 
-/// One curve of a delay-window figure: a label, a profile, and (N, R, W).
+/// One curve of a delay-window figure ([`WindowSeries::delay_window_figure`]): a label, a
+/// profile, and (N, R, W).
 #[derive(Clone, Debug)]
 pub struct WindowSeries {
     /// Legend text.
@@ -865,54 +866,6 @@ impl WindowSeries {
             w,
         })
     }
-}
-
-/// The **consistency delay window** figure: P(consistent read) against the time t since the
-/// write committed, one curve per series, from `trials` trials each (seeded). `t_max_ms` > 0
-/// sets the right end; with `log_t` the time axis is logarithmic from `t_max_ms` / 10⁴ (t = 0
-/// cannot be shown on it; its values are in the curves' first points otherwise).
-///
-/// # Errors
-/// No series; bad (N, R, W); `t_max_ms` not finite and > 0; `trials` = 0.
-pub fn delay_window_figure(
-    title: &str,
-    series: &[WindowSeries],
-    t_max_ms: f64,
-    log_t: bool,
-    trials: usize,
-    seed: u64,
-) -> Result<crate::plot::Figure> {
-    let t_max = validate::positive("t_max_ms", t_max_ms)?;
-    if series.is_empty() {
-        return Err(Error::empty("the series list", "give at least one WindowSeries"));
-    }
-    let points = 160;
-    let ts: Vec<f64> = (0..=points)
-        .map(|i| {
-            let f = i as f64 / points as f64;
-            if log_t {
-                t_max * 10f64.powf(-4.0 * (1.0 - f))
-            } else {
-                t_max * f
-            }
-        })
-        .collect();
-    let mut chart = crate::plot::LineChart::new(title)
-        .x_label(if log_t {
-            "time since the write committed, t (ms, log scale)"
-        } else {
-            "time since the write committed, t (ms)"
-        })
-        .y_label("P(read returns the write)")
-        .y_range(0.0, 1.0);
-    if log_t {
-        chart = chart.log_x();
-    }
-    for s in series {
-        let ys = consistency_curve(&s.profile, s.n, s.r, s.w, &ts, trials, seed)?;
-        chart = chart.series(s.label.clone(), ts.iter().copied().zip(ys));
-    }
-    chart.render()
 }
 
 #[cfg(test)]

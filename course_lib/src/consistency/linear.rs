@@ -6,8 +6,6 @@ use std::hash::Hash;
 
 use super::history::{History, Operation, Outcome, Value, F};
 use super::timeline::{TimelineBar, TimelineData};
-use crate::error::Result;
-use crate::plot::Figure;
 
 /// A sequential specification: what an object does when operations are applied one at a
 /// time. `step` returns the state after `op`, or `None` when `op`'s observed result is
@@ -265,60 +263,6 @@ impl Verdict {
     /// Number of search configurations explored (a measure of the checker's work).
     pub fn configurations_explored(&self) -> u64 {
         self.explored
-    }
-
-    /// The history's timeline (one lane per process, one bar per operation, from invocation
-    /// to completion) with the culprit in red and the operations involved in orange. A long
-    /// history is zoomed to the [`Verdict::ZOOM_OPS`] operations nearest the culprit (or the
-    /// first ones when there is no culprit); [`Verdict::plot_all`] draws everything.
-    ///
-    /// # Errors
-    /// When the verdict carries no history to draw (built by hand), or the plot fails.
-    pub fn plot(&self) -> Result<Figure> {
-        self.draw(true)
-    }
-
-    /// Like [`Verdict::plot`], never zoomed (at most [`crate::plot::Timeline::MAX_BARS`]
-    /// operations).
-    pub fn plot_all(&self) -> Result<Figure> {
-        self.draw(false)
-    }
-
-    /// Operations shown by [`Verdict::plot`] around the culprit of a long history.
-    pub const ZOOM_OPS: usize = 40;
-
-    fn draw(&self, zoom: bool) -> Result<Figure> {
-        let Some(t) = &self.timeline else {
-            return Err(crate::error::Error::invalid(
-                "verdict plot",
-                "this verdict has no history timeline attached",
-            ));
-        };
-        let mut t = t.clone();
-        let verdict =
-            if self.ok { format!("{}: yes", self.model) } else { format!("{}: NO", self.model) };
-        if zoom && t.bars.len() > Self::ZOOM_OPS {
-            let centre = self.culprit.and_then(|c| t.bars.get(c)).map_or(0.0, |b| b.start);
-            let mut idx: Vec<usize> = (0..t.bars.len()).collect();
-            idx.sort_by(|&a, &b| {
-                let d = |i: usize| (t.bars[i].start - centre).abs();
-                d(a).total_cmp(&d(b)).then(a.cmp(&b))
-            });
-            let mut keep: Vec<usize> = idx.into_iter().take(Self::ZOOM_OPS).collect();
-            keep.extend(self.involved.iter().copied().filter(|&i| i < t.bars.len()));
-            keep.sort_unstable();
-            keep.dedup();
-            let total = t.bars.len();
-            t.bars = keep.iter().map(|&i| t.bars[i].clone()).collect();
-            t.title = format!(
-                "{} — {verdict} ({} of {total} operations, around the culprit)",
-                t.title,
-                t.bars.len()
-            );
-        } else {
-            t.title = format!("{} — {verdict}", t.title);
-        }
-        t.render()
     }
 
     /// Shown under a notebook cell: the explanation.

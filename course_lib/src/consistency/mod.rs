@@ -105,7 +105,7 @@ mod json;
 mod linear;
 mod models;
 pub mod sim;
-mod timeline;
+pub(crate) mod timeline;
 
 pub use history::{Event, EventType, History, HistoryBuilder, Operation, Outcome, Value, F};
 pub use linear::{

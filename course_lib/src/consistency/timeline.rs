@@ -1,9 +1,8 @@
-//! The data behind a verdict's timeline plot.
+//! The data behind a verdict's timeline plot: one bar per operation, with the culprit and the
+//! operations involved marked. `plot/consistency_view.rs` draws it.
 
 use super::history::{History, Outcome};
 use super::linear::{history_bars, Call};
-use crate::error::Result;
-use crate::plot::{Bar, BarStyle, Figure, Timeline};
 
 /// How a bar is highlighted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,30 +76,5 @@ impl TimelineData {
             b.mark = BarMark::Culprit;
         }
         self
-    }
-
-    pub(crate) fn render(&self) -> Result<Figure> {
-        let mut procs: Vec<u64> = self.bars.iter().map(|b| b.lane).collect();
-        procs.sort_unstable();
-        procs.dedup();
-        let lane = |p: u64| procs.binary_search(&p).unwrap_or(0);
-        let bars = self.bars.iter().map(|b| Bar {
-            lane: lane(b.lane),
-            start: b.start,
-            end: b.end,
-            label: b.label.clone(),
-            style: match (b.mark, b.outcome) {
-                (BarMark::Culprit, _) => BarStyle::Culprit,
-                (BarMark::Involved, _) => BarStyle::Involved,
-                (_, Outcome::Ok) => BarStyle::Ok,
-                (_, Outcome::Fail) => BarStyle::Fail,
-                (_, Outcome::Info) => BarStyle::Info,
-            },
-        });
-        Timeline::new(self.title.clone())
-            .x_label(self.x_label.clone())
-            .lanes(procs.iter().map(|p| format!("p{p}")).collect())
-            .bars(bars)
-            .render()
     }
 }

@@ -66,6 +66,7 @@ mod bar;
 mod canvas;
 mod cdf;
 mod chat_view;
+mod consistency_view;
 mod coord_view;
 mod frame;
 mod heatmap;
@@ -75,6 +76,8 @@ mod paxos_view;
 mod raft_view;
 mod replication_view;
 mod sequence;
+mod slo_view;
+mod staleness_view;
 mod style;
 #[cfg(test)]
 mod tests;

@@ -29,7 +29,7 @@ use super::{
     check_alert_window, check_window, fmt_duration, rename, Incident, SliSeries, Slo, HOUR,
 };
 use crate::error::{Error, Result};
-use crate::table::{fmt_sig, Table};
+use crate::numfmt::fmt_sig;
 
 /// How urgent an alert is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -328,7 +328,7 @@ impl Evaluation {
     }
 
     /// Alert intervals of one severity as `(raised, cleared)` in days from the start: what a
-    /// burn-down plot marks.
+    /// burn-down plot marks ([`SliSeries::burn_down_chart`]).
     pub fn spans_days(&self, severity: Severity) -> Vec<(f64, f64)> {
         let d = 86_400.0;
         self.alerts_of(severity)
@@ -427,51 +427,4 @@ pub struct PolicyMetrics {
     pub recall: f64,
     /// Per incident, in the order given.
     pub incidents: Vec<IncidentOutcome>,
-}
-
-impl PolicyMetrics {
-    /// A comparison table, one row per policy: alerts, precision, recall and, for each
-    /// incident, detection / reset time.
-    pub fn table(metrics: &[PolicyMetrics]) -> Table {
-        let mut headers: Vec<String> = vec![
-            "policy".into(),
-            "pages".into(),
-            "tickets".into(),
-            "false alerts".into(),
-            "precision".into(),
-            "recall".into(),
-        ];
-        if let Some(m) = metrics.first() {
-            for o in &m.incidents {
-                headers.push(format!("{} ({}): detect / reset", o.incident, o.kind));
-            }
-        }
-        let mut t = Table::new(headers);
-        for m in metrics {
-            let mut row = vec![
-                m.policy.clone(),
-                m.pages.to_string(),
-                m.tickets.to_string(),
-                m.false_alerts.to_string(),
-                m.precision.map_or("—".into(), |p| fmt_sig(p, 2)),
-                fmt_sig(m.recall, 2),
-            ];
-            for o in &m.incidents {
-                row.push(match (o.detection, o.reset, o.page_reset) {
-                    (Some(d), Some(r), Some(p)) if p != r => {
-                        format!(
-                            "{} / {} (pages {})",
-                            fmt_duration(d),
-                            fmt_duration(r),
-                            fmt_duration(p)
-                        )
-                    }
-                    (Some(d), Some(r), _) => format!("{} / {}", fmt_duration(d), fmt_duration(r)),
-                    _ => "missed".into(),
-                });
-            }
-            t = t.row(row);
-        }
-        t.caption("Alert policies against the labelled incidents (detection: incident start → first alert; reset: incident end → last alert cleared)")
-    }
 }

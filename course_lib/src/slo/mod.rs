@@ -138,7 +138,7 @@ pub(crate) fn check_alert_window(alert_window: Duration, slo_window: Duration) -
 /// A duration as a short human string: `43.2 min`, `6 h`, `3 d`, `52 s`.
 pub fn fmt_duration(d: Duration) -> String {
     let s = d.as_secs_f64();
-    let sig = |x: f64| crate::table::fmt_sig(x, 3);
+    let sig = |x: f64| crate::numfmt::fmt_sig(x, 3);
     if s >= 86_400.0 {
         format!("{} d", sig(s / 86_400.0))
     } else if s >= 3600.0 {
@@ -655,74 +655,6 @@ pub(crate) fn rename(e: Error, from: &str, to: &str) -> Error {
         }
         other => other,
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The burn-down figure
-
-/// The error-budget burn-down: budget remaining (%) against days, with the steady "burn rate
-/// 1" line for comparison, `incidents` shaded, and the alerts of `evaluation` as bars in two
-/// lanes under the curve (pages, tickets). Returns the chart so a cell can restyle it; call
-/// `.render()?` to draw it.
-///
-/// ```
-/// use course_lib::slo::{burn_down_chart, AlertPolicy, Slo, THIRTY_DAYS};
-/// use course_lib::slo::synth::{generate_month, DATA_SEED};
-/// let month = generate_month(DATA_SEED);
-/// let slo = Slo::new(0.999, THIRTY_DAYS)?;
-/// let ev = AlertPolicy::workbook_multiwindow(&slo)?.evaluate(&month.series, &slo)?;
-/// let fig = burn_down_chart(&month.series, &slo, &ev, &month.incidents).render()?;
-/// assert!(fig.svg().contains("page alerts firing"));
-/// # Ok::<(), course_lib::Error>(())
-/// ```
-pub fn burn_down_chart(
-    series: &SliSeries,
-    slo: &Slo,
-    evaluation: &Evaluation,
-    incidents: &[Incident],
-) -> crate::plot::LineChart {
-    let day = 86_400.0;
-    let dt = series.interval().as_secs_f64();
-    let remaining = series.budget_remaining(slo);
-    // about one point per hour of the series (at most ~720), plus the last interval
-    let step = ((3600.0 / dt).round() as usize).max(1).max(remaining.len() / 720);
-    let mut pts: Vec<(f64, f64)> = vec![(0.0, 100.0)];
-    let mut i = step - 1;
-    while i < remaining.len() {
-        pts.push(((i + 1) as f64 * dt / day, 100.0 * remaining[i]));
-        i += step;
-    }
-    let last = remaining.len() - 1;
-    if (last + 1) % step != 0 {
-        pts.push(((last + 1) as f64 * dt / day, 100.0 * remaining[last]));
-    }
-    let end_day = series.duration().as_secs_f64() / day;
-    let slo_days = slo.window().as_secs_f64() / day;
-    let pace_end = end_day.min(slo_days);
-    let lowest = pts.iter().map(|p| p.1).fold(0.0f64, f64::min);
-    let mut chart = crate::plot::LineChart::new(format!(
-        "Error budget of a {} SLO, alerts from: {}",
-        slo, evaluation.policy
-    ))
-    .x_label("time (days)")
-    .y_label("error budget remaining (%)")
-    .series("budget remaining", pts)
-    .series("burn rate 1 pace", [(0.0, 100.0), (pace_end, 100.0 * (1.0 - pace_end / slo_days))])
-    // the alert lanes sit under the lowest point of the curve, so they never cover it
-    .intervals("page alerts firing", lowest - 6.0, evaluation.spans_days(Severity::Page))
-    .intervals("ticket alerts firing", lowest - 13.0, evaluation.spans_days(Severity::Ticket))
-    .hline(0.0, "budget exhausted")
-    .y_range(lowest - 18.0, 105.0)
-    .x_range(0.0, end_day)
-    .size(860, 460);
-    for inc in incidents {
-        chart = chart.band(
-            inc.start as f64 * dt / day,
-            inc.end as f64 * dt / day,
-            format!("{}: {}", inc.id, inc.kind),
-        );
-    }
-    chart
 }
 
 // ---------------------------------------------------------------------------------------------

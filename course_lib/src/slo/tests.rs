@@ -344,7 +344,7 @@ fn burn_down_figure_renders() {
     let m = generate_month(DATA_SEED);
     let slo = Slo::new(0.999, THIRTY_DAYS).unwrap();
     let ev = AlertPolicy::workbook_multiwindow(&slo).unwrap().evaluate(&m.series, &slo).unwrap();
-    let fig = burn_down_chart(&m.series, &slo, &ev, &m.incidents).render().unwrap();
+    let fig = m.series.burn_down_chart(&slo, &ev, &m.incidents).render().unwrap();
     for want in
         ["A: outage", "B: slow burn", "C: flapping", "page alerts firing", "ticket alerts firing"]
     {

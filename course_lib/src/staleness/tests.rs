@@ -264,11 +264,11 @@ fn delay_window_figure_renders() {
         .iter()
         .map(|p| WindowSeries::new(p, 3, 1, 1).unwrap())
         .collect();
-    let fig = delay_window_figure("window", &series, 100.0, true, 20_000, 1).unwrap();
+    let fig = WindowSeries::delay_window_figure("window", &series, 100.0, true, 20_000, 1).unwrap();
     assert!(fig.svg().contains("LNKD-DISK N=3 R=1 W=1"));
     if let Ok(dir) = std::env::var("COURSE_FIGURES") {
         fig.save(format!("{dir}/delay_window.svg")).unwrap();
     }
-    assert!(delay_window_figure("x", &[], 1.0, false, 10, 1).is_err());
-    assert!(delay_window_figure("x", &series, 0.0, false, 10, 1).is_err());
+    assert!(WindowSeries::delay_window_figure("x", &[], 1.0, false, 10, 1).is_err());
+    assert!(WindowSeries::delay_window_figure("x", &series, 0.0, false, 10, 1).is_err());
 }
