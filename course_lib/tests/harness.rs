@@ -391,7 +391,9 @@ fn a_kv_request_and_response_speak_for_every_store() {
 fn the_simulator_and_the_migrated_protocols_do_not_depend_on_the_plot_layer() {
     // views of runs (sequence diagrams, timelines, log tables) live in `plot`, built from
     // plain results
-    for (module, at_least) in [("sim", 10), ("raft", 6), ("paxos", 4), ("coord", 3)] {
+    for (module, at_least) in
+        [("sim", 10), ("raft", 6), ("paxos", 4), ("coord", 3), ("partition", 8)]
+    {
         let dir = format!("{}/src/{module}", env!("CARGO_MANIFEST_DIR"));
         let mut files = 0;
         for entry in std::fs::read_dir(&dir).unwrap() {
