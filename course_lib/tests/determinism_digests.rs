@@ -140,6 +140,11 @@ const PINS: &[Pin] = &[
         "e16bb283bc2371ca0b73894ed8fa74eff124f7a1d93b5a9b2cb2460fbbec33cf",
     ),
     ("ids", ids_text, "ace2c1b490a1b9b66aa32bd9bd43f5eb93422e14835b9bb509138d381c6ecb30"),
+    (
+        "partition",
+        partition_text,
+        "31d9bac0a9bb0fb995a0c4479d78a1275504d00ee1da5cdcb48eca2fe007b3bf",
+    ),
 ];
 
 fn sha256_hex(text: &str) -> String {
@@ -1014,6 +1019,73 @@ fn ids_text() -> Out {
     Ok(t)
 }
 
+/// Notebook 14: jump hash, a ring's tokens, owners and shares, rendezvous owners, a shuffled
+/// Zipf workload and its sample, simulated ring imbalance, keys moved per scheme, the hot-spot
+/// splitter and a directory with a cached client (closed forms that call `statrs` are left
+/// out: it uses the platform's `ln`/`exp`).
+fn partition_text() -> Out {
+    use course_lib::partition::*;
+    let mut t = String::new();
+    for (key, buckets) in [(0u64, 1u32), (1, 10), (256, 1024), (u64::MAX, 1_000_000), (42, 7)] {
+        writeln!(t, "jump {key} {buckets} {}", jump_hash(key, buckets)?)?;
+    }
+    let ring = HashRing::new(7, 5, 14)?;
+    for node in 0..7 {
+        writeln!(t, "tokens n{node} {:?}", ring.tokens_of(node)?)?;
+    }
+    writeln!(t, "owners {:?}", (0..64).map(|k| ring.owner(k)).collect::<Vec<_>>())?;
+    writeln!(t, "shares {:?}", ring.load_shares())?;
+    writeln!(t, "preference {:?}", ring.preference_list(5, 3)?)?;
+    let hrw = Rendezvous::new(5, 14)?;
+    writeln!(t, "rendezvous {:?}", (0..64).map(|k| hrw.owner(k)).collect::<Vec<_>>())?;
+    let zipf = Zipf::new(50, 1.1).shuffled(3);
+    writeln!(t, "zipf {:?}", zipf.load()?.iter().collect::<Vec<_>>())?;
+    writeln!(t, "zipf sample {:?}", zipf.sample(40, 9)?)?;
+    let m = ring_imbalance(6, 3, 5, 14)?;
+    writeln!(
+        t,
+        "ring_imbalance {:?} {:?} {:?} {:?} {:?}",
+        m.median_max_over_mean,
+        m.mean_max_over_mean,
+        m.share_variance,
+        m.share_variance_se,
+        m.size_ci99
+    )?;
+    let schemes = [
+        Scheme::ModN,
+        Scheme::Ring { vnodes: 16 },
+        Scheme::Jump,
+        Scheme::Rendezvous,
+        Scheme::Directory { slots: 64 },
+        Scheme::BuggyRing { vnodes: 16, bug: RingBug::EvenlySpaced },
+        Scheme::BuggyRing { vnodes: 16, bug: RingBug::ReseededPerSize },
+    ];
+    for scheme in schemes {
+        for change in [Change::Join, Change::Leave(2), Change::ResizeTo(3)] {
+            let mv = keys_moved(scheme, 6, change, 2_000, 14)?;
+            writeln!(
+                t,
+                "moved {scheme} / {change}: {} {} {:?}",
+                mv.moved, mv.needless, mv.received
+            )?;
+        }
+    }
+    let load = Zipf::new(2_000, 1.0).load()?;
+    let r = Splitter::new(0.08).run(&RangeTable::even(5, 2_000)?, &load)?;
+    writeln!(t, "split after {:?}", r.after)?;
+    writeln!(t, "splits {:?}", r.splits)?;
+    writeln!(t, "moves {:?}", r.moves)?;
+    writeln!(t, "hot {:?} ranges {:?}", r.hot_keys, r.table.ranges())?;
+    let mut dir = Directory::new(3, 32)?;
+    let mut client = CachedClient::new(&dir);
+    dir.add_node(3)?;
+    dir.remove_node(1)?;
+    writeln!(t, "directory {:?}", dir.moves())?;
+    let hops: Vec<u32> = (0..40).map(|k| client.route(k, &dir).hops).collect();
+    writeln!(t, "client {hops:?} {} {}", client.redirects(), client.reloads())?;
+    Ok(t)
+}
+
 // ---- one test per module -------------------------------------------------------------------
 
 #[test]
@@ -1124,6 +1196,11 @@ fn reliability() {
 #[test]
 fn ids() {
     check("ids");
+}
+
+#[test]
+fn partition() {
+    check("partition");
 }
 
 /// Every entry of `PINS` has its own test above (a test per module names the failing module).

@@ -420,6 +420,7 @@ fn the_simulator_and_the_migrated_protocols_do_not_depend_on_the_plot_layer() {
         ("reliability.rs", 1),
         ("byzantine.rs", 1),
         ("chat.rs", 1),
+        ("partition", 8),
     ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(module);
         assert!(path.exists(), "src/{module} does not exist");

@@ -72,6 +72,7 @@ mod frame;
 mod heatmap;
 mod histogram;
 mod line;
+mod partition_view;
 mod paxos_view;
 mod raft_view;
 mod replication_view;
