@@ -45,6 +45,8 @@ pub(crate) struct Axis {
     pub label: String,
     /// Custom tick-label formatter (e.g. durations).
     pub fmt: Option<fn(f64) -> String>,
+    /// Ticks only at whole numbers (a count, a quorum size): no 1.5 on the axis.
+    pub integer: bool,
 }
 
 impl Axis {
@@ -53,7 +55,7 @@ impl Axis {
             Kind::Band(c) => (0.0, c.len().max(1) as f64),
             _ => (lo, hi),
         };
-        Axis { kind, lo, hi, label: label.to_string(), fmt: None }
+        Axis { kind, lo, hi, label: label.to_string(), fmt: None, integer: false }
     }
     fn is_log(&self) -> bool {
         matches!(self.kind, Kind::Log)
@@ -68,7 +70,11 @@ impl Axis {
                 Vec::new(),
             ),
             Kind::Linear => {
-                let (vals, step) = linear_ticks(self.lo, self.hi, max_n);
+                let (vals, step) = if self.integer {
+                    integer_ticks(self.lo, self.hi, max_n)
+                } else {
+                    linear_ticks(self.lo, self.hi, max_n)
+                };
                 let f = self.fmt;
                 let labels = vals
                     .into_iter()
@@ -425,6 +431,29 @@ pub(crate) fn linear_ticks(lo: f64, hi: f64, max_n: usize) -> (Vec<f64>, f64) {
     (ticks, step)
 }
 
+/// Linear ticks at whole numbers only: a step of 1, 2 or 5 × 10^k with k ≥ 0, at most `max_n`
+/// ticks (none when the axis spans no whole number).
+pub(crate) fn integer_ticks(lo: f64, hi: f64, max_n: usize) -> (Vec<f64>, f64) {
+    if !(lo.is_finite() && hi.is_finite()) || hi < lo {
+        return (vec![lo], 1.0);
+    }
+    let mut step = 1.0;
+    for k in 0..18 {
+        let mag = 10f64.powi(k);
+        if let Some(s) = [1.0, 2.0, 5.0]
+            .iter()
+            .map(|m| m * mag)
+            .find(|s| ((hi / s).floor() - (lo / s).ceil()) < max_n.max(1) as f64)
+        {
+            step = s;
+            break;
+        }
+    }
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    ((first..=last).map(|i| i as f64 * step).collect(), step)
+}
+
 /// Log ticks: decades (thinned to at most `max_n`), with 2× and 5× when there are few decades;
 /// minor ticks at 2..9 × each decade when there are not too many.
 pub(crate) fn log_ticks(lo: f64, hi: f64, max_n: usize) -> (Vec<f64>, Vec<f64>) {
@@ -565,6 +594,23 @@ pub(crate) fn check_range(axis: &str, lo: f64, hi: f64, log: bool) -> Result<(f6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_ticks_are_whole_numbers_within_the_budget() {
+        // A quorum-size axis padded to 0.9..3.1: 1, 2, 3 and never 1.5.
+        assert_eq!(integer_ticks(0.9, 3.1, 8), (vec![1.0, 2.0, 3.0], 1.0));
+        // Too many for a step of 1: 2, then 5, then 10.
+        assert_eq!(integer_ticks(0.0, 9.0, 6).1, 2.0);
+        assert_eq!(integer_ticks(0.0, 20.0, 6).1, 5.0);
+        assert_eq!(integer_ticks(0.0, 100.0, 6), (vec![0.0, 20.0, 40.0, 60.0, 80.0, 100.0], 20.0));
+        // A span with no whole number inside has no ticks rather than fractional ones.
+        assert!(integer_ticks(0.2, 0.8, 5).0.is_empty());
+        for (lo, hi, n) in [(0.0, 7.0, 3), (-3.5, 12.2, 5), (1.0, 1000.0, 12)] {
+            let (t, _) = integer_ticks(lo, hi, n);
+            assert!(t.len() <= n && t.len() >= 2, "{lo}..{hi}: {t:?}");
+            assert!(t.iter().all(|v| v.fract() == 0.0 && *v >= lo && *v <= hi), "{t:?}");
+        }
+    }
 
     #[test]
     fn linear_ticks_are_round_numbers() {

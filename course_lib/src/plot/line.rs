@@ -49,6 +49,8 @@ pub struct LineChart {
     pub(crate) x_range: Option<(f64, f64)>,
     pub(crate) y_range: Option<(f64, f64)>,
     pub(crate) markers: bool,
+    pub(crate) integer_x: bool,
+    pub(crate) integer_y: bool,
     pub(crate) size: (u32, u32),
     pub(crate) hlines: Vec<(f64, String)>,
     pub(crate) vlines: Vec<(f64, String)>,
@@ -72,6 +74,8 @@ impl LineChart {
             x_range: None,
             y_range: None,
             markers: false,
+            integer_x: false,
+            integer_y: false,
             size: DEFAULT_SIZE,
             hlines: Vec::new(),
             vlines: Vec::new(),
@@ -124,6 +128,18 @@ impl LineChart {
     /// Fixes the y axis to `lo..hi` instead of the data bounds; data outside is clipped.
     pub fn y_range(mut self, lo: f64, hi: f64) -> Self {
         self.y_range = Some((lo, hi));
+        self
+    }
+
+    /// Ticks the x axis at whole numbers only (a count, a quorum size, a node index).
+    pub fn integer_x(mut self) -> Self {
+        self.integer_x = true;
+        self
+    }
+
+    /// Ticks the y axis at whole numbers only.
+    pub fn integer_y(mut self) -> Self {
+        self.integer_y = true;
         self
     }
 
@@ -267,8 +283,10 @@ impl LineChart {
         self.validate()?;
         let ((x0, x1), (y0, y1)) = self.bounds();
         let kind = |log: bool| if log { Kind::Log } else { Kind::Linear };
-        let x_axis = Axis::new(kind(self.log_x), x0, x1, &self.x_label);
-        let y_axis = Axis::new(kind(self.log_y), y0, y1, &self.y_label);
+        let mut x_axis = Axis::new(kind(self.log_x), x0, x1, &self.x_label);
+        let mut y_axis = Axis::new(kind(self.log_y), y0, y1, &self.y_label);
+        x_axis.integer = self.integer_x && !self.log_x;
+        y_axis.integer = self.integer_y && !self.log_y;
         let mut legend: Vec<LegendEntry> = self
             .series
             .iter()

@@ -99,6 +99,7 @@ impl MovementSweep {
     pub fn chart(&self) -> Result<Figure> {
         let mut chart = LineChart::new(format!("Keys moved when {}", self.change))
             .x_label("nodes before the change n")
+            .integer_x()
             .y_label(format!("fraction of {} keys that change node", self.keys))
             .markers(true);
         for (scheme, ms) in &self.series {

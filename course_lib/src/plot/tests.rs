@@ -641,3 +641,16 @@ fn timeline_key_text_can_be_replaced() {
         .unwrap();
     assert!(fig.svg().contains("leader") && !fig.svg().contains("invoke"));
 }
+
+#[test]
+fn an_integer_axis_has_no_fractional_ticks() {
+    let pts = [(1.0, 1.3), (2.0, 2.4), (3.0, 4.6)];
+    let chart = LineChart::new("p50 vs quorum size").x_label("quorum size").series("p50", pts);
+    let plain = texts(chart.clone().render().unwrap().svg());
+    assert!(plain.iter().any(|t| t == "1.50"), "the default axis ticks fractions: {plain:?}");
+    let whole = texts(chart.integer_x().render().unwrap().svg());
+    for t in ["1", "2", "3"] {
+        assert!(whole.iter().any(|x| x == t), "tick {t} missing: {whole:?}");
+    }
+    assert!(!whole.iter().any(|t| t.contains('.')), "{whole:?}");
+}
