@@ -169,6 +169,27 @@ pub fn attacker_success_probability_exact(q: f64, z: u32) -> Result<f64> {
 /// # Ok::<(), course_lib::Error>(())
 /// ```
 pub fn blocks_for_attacker_probability(q: f64, p_max: f64) -> Result<u32> {
+    fewest_confirmations(q, p_max, attacker_success_probability)
+}
+
+/// The smallest `z` for which [`attacker_success_probability_exact`] (the negative-binomial
+/// race) is below `p_max`: the paper's second table redone with the exact model. As `q`
+/// approaches ½ the Poisson shortcut's under-statement compounds, and the safe `z` grows to
+/// well over the paper's (539 instead of 340 at q = 0.45). `q` in [0, 0.5), `p_max` in (0, 1).
+///
+/// ```
+/// # use course_lib::chain::blocks_for_attacker_probability_exact;
+/// assert_eq!(blocks_for_attacker_probability_exact(0.1, 0.001)?, 6);
+/// assert_eq!(blocks_for_attacker_probability_exact(0.45, 0.001)?, 539);
+/// # Ok::<(), course_lib::Error>(())
+/// ```
+pub fn blocks_for_attacker_probability_exact(q: f64, p_max: f64) -> Result<u32> {
+    fewest_confirmations(q, p_max, attacker_success_probability_exact)
+}
+
+/// The smallest z with `prob(q, z) < p_max`, for a `prob` that falls as z grows: doubling, then
+/// bisection (a few dozen evaluations even when the answer is in the thousands).
+fn fewest_confirmations(q: f64, p_max: f64, prob: fn(f64, u32) -> Result<f64>) -> Result<u32> {
     let q = validate::probability("q", q)?;
     if q >= 0.5 {
         return Err(Error::out_of_range(
@@ -180,15 +201,31 @@ pub fn blocks_for_attacker_probability(q: f64, p_max: f64) -> Result<u32> {
     if !(p_max > 0.0 && p_max < 1.0) {
         return Err(Error::out_of_range("p_max", p_max, "must be strictly between 0 and 1"));
     }
-    for z in 0..=MAX_CONFIRMATIONS {
-        if attacker_success_probability(q, z)? < p_max {
-            return Ok(z);
+    let below = |z: u32| prob(q, z).map(|pr| pr < p_max);
+    // Invariant: prob(hi) < p_max, and prob(lo) ≥ p_max unless lo = 0.
+    let (mut lo, mut hi) = (0u32, 1u32);
+    if below(0)? {
+        return Ok(0);
+    }
+    while !below(hi)? {
+        if hi == MAX_CONFIRMATIONS {
+            return Err(Error::invalid(
+                "target",
+                format!("no z up to {MAX_CONFIRMATIONS} brings the probability below {p_max}"),
+            ));
+        }
+        lo = hi;
+        hi = (hi * 2).min(MAX_CONFIRMATIONS);
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if below(mid)? {
+            hi = mid;
+        } else {
+            lo = mid;
         }
     }
-    Err(Error::invalid(
-        "target",
-        format!("no z up to {MAX_CONFIRMATIONS} brings the probability below {p_max}"),
-    ))
+    Ok(hi)
 }
 
 /// A Monte Carlo estimate of the double-spend success probability.
@@ -355,6 +392,20 @@ mod tests {
         for (q, z) in table {
             assert_eq!(blocks_for_attacker_probability(q, 0.001).unwrap(), z, "q = {q}");
         }
+    }
+
+    #[test]
+    fn the_exact_race_needs_more_confirmations_than_the_paper_says() {
+        // The exact (negative-binomial) model's "P < 0.1 %" table; each z checked against the
+        // model directly (P(z) < 0.001 ≤ P(z − 1)), so the search is not its own witness.
+        for (q, z) in [(0.25, 20), (0.30, 32), (0.40, 133), (0.45, 539)] {
+            assert_eq!(blocks_for_attacker_probability_exact(q, 0.001).unwrap(), z, "q = {q}");
+            assert!(attacker_success_probability_exact(q, z).unwrap() < 0.001);
+            assert!(attacker_success_probability_exact(q, z - 1).unwrap() >= 0.001);
+            assert!(z > blocks_for_attacker_probability(q, 0.001).unwrap());
+        }
+        assert!(blocks_for_attacker_probability_exact(0.5, 0.001).is_err());
+        assert!(blocks_for_attacker_probability_exact(0.2, 1.0).is_err());
     }
 
     #[test]

@@ -67,8 +67,8 @@ use crate::error::{Error, Result};
 
 pub use attack::{
     attacker_success_probability, attacker_success_probability_exact,
-    blocks_for_attacker_probability, double_spend_monte_carlo,
-    double_spend_monte_carlo_with_threads, RaceEstimate,
+    blocks_for_attacker_probability, blocks_for_attacker_probability_exact,
+    double_spend_monte_carlo, double_spend_monte_carlo_with_threads, RaceEstimate,
 };
 pub use orphan::{simulate_orphans, stale_rate_model, OrphanConfig, OrphanStats};
 
