@@ -812,6 +812,21 @@ mod tests {
     }
 
     #[test]
+    fn a_restart_after_a_clock_step_back_reissues_snowflake_ids() {
+        // Notebook 10's cell: the refusal above lives in memory, so a restarted process whose
+        // clock was stepped back 3 ms reissues the IDs of those 3 milliseconds.
+        let t = Snowflake::TWITTER_EPOCH_MS + 1_000_000;
+        let mut clock = ScriptedClock::new((0..6).map(|i| t + i)).unwrap();
+        let mut before = Snowflake::new(1, 7).unwrap();
+        let first: Vec<u64> = (0..6).map(|_| before.next_id(&mut clock).unwrap()).collect();
+        let mut clock = ScriptedClock::new((3..6).map(|i| t + i)).unwrap();
+        let mut after = Snowflake::new(1, 7).unwrap();
+        let second: Vec<u64> = (0..3).map(|_| after.next_id(&mut clock).unwrap()).collect();
+        assert_eq!(second, first[3..].to_vec(), "the same three IDs, issued twice");
+        assert_eq!(after.stats().refused, 0, "nothing told the new process to refuse");
+    }
+
+    #[test]
     fn snowflake_bad_input() {
         assert!(Snowflake::new(32, 0).unwrap_err().to_string().starts_with("datacenter = 32"));
         assert!(Snowflake::new(0, 40).unwrap_err().to_string().starts_with("worker = 40"));
