@@ -11,7 +11,8 @@
 //!   ([`register_experiment`]) and returns the client [`History`] plus latencies. A replica
 //!   speaks the shared [`KvRequest`]/[`KvResponse`]: a coordinator whose quorum does not answer
 //!   in time says [`KvResponse::Unknown`], an `info` operation.
-//! * [`partition_experiment`] runs the CAP experiment of notebook 11: a partition cuts one
+//! * [`partition_experiment`] runs the CAP experiment of notebook 11 ([`no_partition_baseline`]
+//!   is its control run, same window without the fault): a partition cuts one
 //!   replica off; how many operations succeed, and how many reads are stale?
 //! * [`random_register_history`] makes linearizable-by-construction histories (optionally with
 //!   one corrupted read) quickly, for tests and benchmarks of the checker.
@@ -466,11 +467,44 @@ pub fn partition_experiment(
     partition_ms: f64,
     seed: u64,
 ) -> Result<PartitionOutcome> {
-    validate::non_negative("partition_ms", partition_ms)?;
+    window_experiment(cfg, partition_ms, true, seed)
+}
+
+/// The control run of [`partition_experiment`]: the same clients, network, seed and
+/// measurement window (`window_ms` from 100 ms on), **without** the partition. What a design
+/// shows here it would show anyway; only the difference is the partition's doing. (An AP store
+/// with R = W = 1 returns stale reads with no partition at all: a read races the asynchronous
+/// copies of the write before it.)
+///
+/// ```
+/// use course_lib::consistency::sim::{no_partition_baseline, partition_experiment, RegisterConfig};
+/// let ap = RegisterConfig::partial(3, 1, 1);
+/// let base = no_partition_baseline(&ap, 200.0, 1)?;
+/// assert!(base.availability == 1.0 && base.stale_read_fraction > 0.0);
+/// # Ok::<(), course_lib::Error>(())
+/// ```
+pub fn no_partition_baseline(
+    cfg: &RegisterConfig,
+    window_ms: f64,
+    seed: u64,
+) -> Result<PartitionOutcome> {
+    window_experiment(cfg, window_ms, false, seed)
+}
+
+/// The CAP experiment's body: measures the window [100, 100 + `window_ms`) ms, with replica 0
+/// cut off during it when `partitioned`.
+fn window_experiment(
+    cfg: &RegisterConfig,
+    partition_ms: f64,
+    partitioned: bool,
+    seed: u64,
+) -> Result<PartitionOutcome> {
+    let what = if partitioned { "partition_ms" } else { "window_ms" };
+    validate::non_negative(what, partition_ms)?;
     cfg.validate()?;
     let start = 100.0;
     let end = start + partition_ms;
-    let faults = if cfg.n > 1 && partition_ms > 0.0 {
+    let faults = if partitioned && cfg.n > 1 && partition_ms > 0.0 {
         FaultSchedule::new().partition(vec![vec![0], (1..cfg.n).collect()], start, end)
     } else {
         FaultSchedule::new()

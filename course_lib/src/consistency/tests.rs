@@ -918,3 +918,62 @@ fn random_histories_are_reproducible_and_valid() {
     assert!(random_register_history(&RandomHistory { processes: 0, ..p.clone() }, 1).is_err());
     assert!(random_register_history(&RandomHistory { p_info: 2.0, ..p }, 1).is_err());
 }
+
+#[test]
+fn the_partition_experiment_has_a_control_run() {
+    // Notebook 11: R = W = 1 returns stale reads with no partition at all (a read races the
+    // asynchronous copies), and the partition adds more; CP loses availability only when cut.
+    use super::sim::{no_partition_baseline, partition_experiment, RegisterConfig};
+    for len in [25.0, 50.0, 100.0, 200.0, 400.0] {
+        let ap = RegisterConfig::partial(3, 1, 1);
+        let (cut, base) = (
+            partition_experiment(&ap, len, 5).unwrap(),
+            no_partition_baseline(&ap, len, 5).unwrap(),
+        );
+        assert!(base.stale_read_fraction > 0.3, "{len} ms: baseline {}", base.stale_read_fraction);
+        assert!(
+            cut.stale_read_fraction > base.stale_read_fraction + 0.1,
+            "{len} ms: {} vs {}",
+            cut.stale_read_fraction,
+            base.stale_read_fraction
+        );
+        assert_eq!(base.availability, 1.0);
+        let cp = RegisterConfig::linearizable(3);
+        let (cut, base) = (
+            partition_experiment(&cp, len, 5).unwrap(),
+            no_partition_baseline(&cp, len, 5).unwrap(),
+        );
+        assert_eq!((base.availability, base.stale_read_fraction), (1.0, 0.0), "{len} ms");
+        assert!(cut.availability < 0.85 && cut.stale_read_fraction == 0.0, "{len} ms");
+    }
+    assert!(no_partition_baseline(&RegisterConfig::partial(3, 1, 1), -1.0, 2)
+        .unwrap_err()
+        .to_string()
+        .starts_with("window_ms = -1"));
+}
+
+#[test]
+fn notebook_12_strict_quorums_without_write_back_are_not_linearizable() {
+    // Notebook 12 §3: R = W = 2 over 3 replicas, no faults, seeds 0..50 of an 8-client,
+    // 20-operation workload: no stale read ever, yet many histories are not linearizable (a
+    // new–old inversion: 12 of the 50 when this was written); with ABD's write-back none is.
+    use super::sim::{run_register, RegisterConfig, Workload};
+    use crate::prelude::*;
+    let run = |cfg: &RegisterConfig, seed: u64| {
+        let net = Network::new(Dist::exponential_mean(1.0).unwrap());
+        run_register(cfg, &Workload::new(8, 20), net, FaultSchedule::new(), seed).unwrap()
+    };
+    let strict = RegisterConfig::partial(3, 2, 2);
+    let mut failing = 0;
+    for seed in 0..50 {
+        let r = run(&strict, seed);
+        assert!(stale_reads(&r.history).is_empty(), "seed {seed}");
+        failing += usize::from(!check_cas_register(&r.history).is_linearizable());
+    }
+    assert!((6..=25).contains(&failing), "{failing} of 50 seeds not linearizable");
+    let fixed = RegisterConfig { write_back: true, ..strict };
+    for seed in 0..50 {
+        let v = check_cas_register(&run(&fixed, seed).history);
+        assert!(v.is_linearizable(), "seed {seed}: {}", v.explanation());
+    }
+}
