@@ -901,6 +901,96 @@ pub fn monte_carlo_quorum(
     })
 }
 
+// ---------------------------------------------------------------------------------------------
+// The spine figure's data: a quorum in zones, against the zones' availability
+
+/// Notebook 15's spine figure as data: the availability (in nines) of a quorum of `quorum`
+/// nodes, the nodes placed in zones of `zone_sizes` nodes, each node up with `p_node` inside an
+/// up zone, swept over the zones' own availability from 1 to `max_zone_nines` nines (21
+/// points), exact (the closed form, [`Topology::at_least_k`]) and simulated (Monte Carlo with a
+/// 95 % Wilson interval at every fourth point, [`monte_carlo_at_least_k`]). Its figure is
+/// `ZoneSweep::chart` in the plot layer.
+///
+/// ```
+/// use course_lib::quorum::ZoneSweep;
+/// let s = ZoneSweep::run(&[2, 2, 1], 3, 0.999, 4.0, 100_000, 15)?;
+/// assert!(s.exact.last().unwrap().1 < s.independent_nines); // zones cap the nines
+/// assert!(ZoneSweep::run(&[2, 2, 1], 6, 0.999, 4.0, 1_000, 1).unwrap_err().to_string()
+///     .starts_with("quorum = 6 is out of range"));
+/// # Ok::<(), course_lib::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZoneSweep {
+    /// Nodes per zone.
+    pub zone_sizes: Vec<usize>,
+    /// Quorum size: the system is up when at least this many nodes are.
+    pub quorum: usize,
+    /// Probability that a node in an up zone is up.
+    pub p_node: f64,
+    /// (zone nines, exact system nines) at each of the 21 points.
+    pub exact: Vec<(f64, f64)>,
+    /// (zone nines, Monte Carlo estimate of the availability), at every fourth point where the
+    /// simulation saw a failure (with none, its nines would be infinite).
+    pub simulated: Vec<(f64, Estimate)>,
+    /// Trials per simulated point.
+    pub trials: u64,
+    /// The system's nines with the same nodes failing independently (zones that never fail).
+    pub independent_nines: f64,
+}
+
+impl ZoneSweep {
+    /// Runs the sweep. Point `i` (zone nines 1 + i·(max − 1)/20) is simulated with seed
+    /// `seed + i`. Errors: no zones, an empty zone, a quorum outside 1..=n, `p_node` outside
+    /// [0, 1], `max_zone_nines` outside (1, 15], or 0 trials.
+    pub fn run(
+        zone_sizes: &[usize],
+        quorum: usize,
+        p_node: f64,
+        max_zone_nines: f64,
+        trials: u64,
+        seed: u64,
+    ) -> Result<ZoneSweep> {
+        if zone_sizes.is_empty() {
+            return Err(Error::empty("zone_sizes", "give the number of nodes in each zone"));
+        }
+        let zones = |p_zone_up: f64| {
+            zone_sizes.iter().map(|&nodes| Zone { nodes, p_zone_up }).collect::<Vec<_>>()
+        };
+        let independent = Topology::zones(zones(1.0), p_node)?;
+        let quorum = check_between("quorum", quorum, 1, "the number of nodes", independent.n())?;
+        if !(max_zone_nines > 1.0 && max_zone_nines <= 15.0) {
+            return Err(Error::out_of_range(
+                "max_zone_nines",
+                max_zone_nines,
+                "must be above 1 and at most 15 (zones up 90 % … 1 − 10⁻¹⁵ of the time)",
+            ));
+        }
+        let trials = check_trials(trials)?;
+        let nines = |unavailable: f64| -unavailable.log10();
+        let (mut exact, mut simulated) = (Vec::new(), Vec::new());
+        for i in 0..=20u64 {
+            let zone_nines = 1.0 + (max_zone_nines - 1.0) * i as f64 / 20.0;
+            let topo = Topology::zones(zones(1.0 - 10f64.powf(-zone_nines)), p_node)?;
+            exact.push((zone_nines, nines(1.0 - topo.at_least_k(quorum)?)));
+            if i % 4 == 0 {
+                let mc = monte_carlo_at_least_k(quorum, &topo, trials, seed.wrapping_add(i))?;
+                if mc.value < 1.0 {
+                    simulated.push((zone_nines, mc));
+                }
+            }
+        }
+        Ok(ZoneSweep {
+            zone_sizes: zone_sizes.to_vec(),
+            quorum,
+            p_node,
+            exact,
+            simulated,
+            trials,
+            independent_nines: nines(1.0 - independent.at_least_k(quorum)?),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -74,6 +74,7 @@ mod histogram;
 mod line;
 mod partition_view;
 mod paxos_view;
+mod quorum_view;
 mod raft_view;
 mod replication_view;
 mod sequence;
