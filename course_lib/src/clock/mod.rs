@@ -27,8 +27,8 @@
 //!   where l tracks the largest physical time seen and c counts events within one l. HLC keeps
 //!   the Lamport property (e → f ⇒ hlc(e) < hlc(f)), fits in 64 bits like a physical
 //!   timestamp, and stays close to physical time: **0 ≤ l − pt ≤ ε** at every event, where ε
-//!   bounds the skew between any two clocks (the paper's Theorem 2; tested here as a property
-//!   over random message schedules, [`run_clocks`]).
+//!   bounds the skew between any two clocks (the paper's Corollary 1, from Theorems 1 and 2;
+//!   tested here as a property over random message schedules, [`run_clocks`]).
 //! * **TrueTime** ([`TrueTime`], Corbett et al. 2012): the clock returns an interval
 //!   [earliest, latest] guaranteed to contain true time, of half-width ε. A Spanner
 //!   transaction takes timestamp s = latest and **commit-waits** until earliest > s before

@@ -271,4 +271,35 @@ fn delay_window_figure_renders() {
     }
     assert!(WindowSeries::delay_window_figure("x", &[], 1.0, false, 10, 1).is_err());
     assert!(WindowSeries::delay_window_figure("x", &series, 0.0, false, 10, 1).is_err());
+    let stale =
+        WindowSeries::stale_window_figure("stale", &series, 100.0, true, 20_000, 1).unwrap();
+    for text in ["99 % consistent", "99.9 % consistent", "P(read misses the write), log scale"] {
+        assert!(stale.svg().contains(text), "{text}");
+    }
+    if let Ok(dir) = std::env::var("COURSE_FIGURES") {
+        stale.save(format!("{dir}/stale_window.svg")).unwrap();
+    }
+    assert!(WindowSeries::stale_window_figure("x", &[], 1.0, false, 10, 1).is_err());
+}
+
+#[test]
+fn notebook_11_pacelc_frontier_is_the_w1_points() {
+    // Notebook 11 §4 (LNKD-DISK, N = 3, seed 2): writes are the slow operation, so the three
+    // W = 1 points are the frontier and R = 3, W = 1 (strict, P = 1) is faster than R = 1,
+    // W = 2 (partial), R = 2, W = 2 and R = 1, W = 3.
+    let p = LatencyProfile::lnkd_disk();
+    let point = |r: usize, w: usize| {
+        let (wl, rl) = operation_latencies(&p, 3, r, w, 100_000, 2).unwrap();
+        let q = |x: &[f64]| crate::stats::quantile(x, 0.999).unwrap();
+        (q(&wl) + q(&rl), t_visibility(&p, 3, r, w, 0.0, 100_000, 2).unwrap())
+    };
+    let (l31, c31) = point(3, 1);
+    assert_eq!(c31, 1.0);
+    for (r, w) in [(1, 2), (2, 2), (1, 3)] {
+        let (l, c) = point(r, w);
+        assert!(l31 < l && c <= c31, "R={r} W={w}: {l} ms, {c}; R=3 W=1: {l31} ms");
+    }
+    let ((l11, c11), (l21, c21)) = (point(1, 1), point(2, 1));
+    assert!(l11 < l21 && l21 < l31 && c11 < c21 && c21 < c31, "{l11} {l21} {l31}; {c11} {c21}");
+    assert!(point(1, 2).1 < 1.0, "R = 1, W = 2 is a partial quorum");
 }
