@@ -152,6 +152,30 @@ mod tests {
     }
 
     #[test]
+    fn notebook_01_prose_holds() {
+        // §2: "a step can be less than 2× … or 30× …, on average a few times the one above".
+        let l = ladder();
+        let steps: Vec<f64> = l.windows(2).map(|w| w[1].latency_ns / w[0].latency_ns).collect();
+        let (lo, hi) = steps.iter().fold((f64::MAX, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+        assert!((lo - 1.4).abs() < 1e-9 && (hi - 30.0).abs() < 1e-9, "{lo} {hi}");
+        let mean = (l[13].latency_ns / l[0].latency_ns).powf(1.0 / 13.0);
+        assert!((3.0..6.0).contains(&mean), "{mean}");
+        // Fallacy 1: "at 20% loss a round costs about 1.6 attempts" (the cell's run: seed 1,
+        // 2 s, 20 ms timeout, exponential delays of mean 2 ms; 1/0.8² = 1.56).
+        use crate::prelude::*;
+        use crate::sim::demo::PingPong;
+        let net = Network::new(Dist::exponential_mean(2.0).unwrap()).with_loss(0.2);
+        let mut sim = SimBuilder::new(1)
+            .network(net)
+            .build(PingPong::pair_with_timeout(1_000, 20.0))
+            .unwrap();
+        sim.run_until_ms(2_000.0);
+        let n0 = sim.node(0).unwrap();
+        let attempts = (n0.completed() + n0.retries()) as f64 / n0.completed() as f64;
+        assert!((1.45..1.75).contains(&attempts), "{attempts}");
+    }
+
+    #[test]
     fn ladder_parse_errors_name_the_line() {
         let e = parse_ladder("op,ns,src\nx,fast,y\n", "t.csv").unwrap_err();
         assert_eq!(e.to_string(), "t.csv, line 2: latency_ns \"fast\" is not a number");
