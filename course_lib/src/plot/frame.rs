@@ -309,14 +309,38 @@ pub(crate) fn layout(w: f64, h: f64, spec: &FrameSpec<'_>) -> Layout {
     Layout { plot, yticks, yminor, xticks, xminor, x_vertical }
 }
 
+/// Bold text is wider than the layout estimate of [`text_width`]: this factor covers it.
+const BOLD_WIDTH: f64 = 1.08;
+
+/// The title's text and font size: the full title at [`TITLE_PX`] when it fits in a canvas
+/// `w` wide (10 px margins), else a smaller size down to 11 px, and only then cut with an
+/// ellipsis. A long title is smaller, never clipped at the edges of the figure.
+pub(crate) fn fit_title(title: &str, w: f64) -> (String, f64) {
+    let room = (w - 20.0).max(40.0);
+    let at_full = text_width(title, TITLE_PX) * BOLD_WIDTH;
+    let px = if at_full <= room { TITLE_PX } else { (TITLE_PX * room / at_full).max(11.0) };
+    let max_chars = (room / (px * BOLD_WIDTH * text_width("x", 1.0))).floor() as usize;
+    (truncate(title, max_chars.max(8)), px)
+}
+
+/// Draws a chart title centred at the top of the canvas, shrunk to fit ([`fit_title`]).
+pub(crate) fn draw_title(c: &Canvas<'_>, title: &str) -> Result<()> {
+    let (text, px) = fit_title(title, c.w);
+    c.text(
+        &text,
+        c.w / 2.0,
+        12.0 + (TITLE_PX - px) / 2.0,
+        Font::new(px).bold().anchor(H::Center, V::Top),
+    )
+}
+
 /// Lays out and draws title, grid, ticks and axis labels; returns where the data goes.
 /// The legend is drawn by [`draw_legend`] after the data so it stays on top.
 pub(crate) fn draw_frame(c: &Canvas<'_>, spec: &FrameSpec<'_>) -> Result<Plot> {
     let Layout { plot, yticks, yminor, xticks, xminor, x_vertical } = layout(c.w, c.h, spec);
     let Plot { left, top, right, bottom, .. } = plot;
     if !spec.title.is_empty() {
-        let font = Font::new(TITLE_PX).bold().anchor(H::Center, V::Top);
-        c.text(&truncate(spec.title, 90), c.w / 2.0, 12.0, font)?;
+        draw_title(c, spec.title)?;
     }
     let grid = GRID.to_rgba();
     let axis = AXIS.to_rgba();
@@ -594,6 +618,22 @@ pub(crate) fn check_range(axis: &str, lo: f64, hi: f64, log: bool) -> Result<(f6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_title_shrinks_to_fit_before_it_is_cut() {
+        let short = "Keys moved when a node joins";
+        assert_eq!(fit_title(short, 720.0), (short.to_string(), TITLE_PX));
+        let long =
+            "Load imbalance of a ring, 10 nodes: simulated (200 rings per point) vs closed form";
+        let (text, px) = fit_title(long, 720.0);
+        assert_eq!(text, long, "shrunk, not cut");
+        assert!(
+            (11.0..TITLE_PX).contains(&px) && text_width(&text, px) * BOLD_WIDTH <= 700.0,
+            "{px}"
+        );
+        let (cut, px) = fit_title(&long.repeat(3), 720.0);
+        assert!(px == 11.0 && cut.ends_with('…') && text_width(&cut, px) * BOLD_WIDTH <= 700.0);
+    }
 
     #[test]
     fn integer_ticks_are_whole_numbers_within_the_budget() {

@@ -5,7 +5,9 @@ use plotters::style::{Color, RGBColor, WHITE};
 use super::canvas::{
     render, text_width, truncate, Canvas, Font, AXIS, GRID, H, TEXT, TEXT_MUTED, V,
 };
-use super::frame::{check_size, fmt_linear_tick, linear_ticks, Scale, LABEL_PX, TICK_PX, TITLE_PX};
+use super::frame::{
+    check_size, draw_title, fmt_linear_tick, linear_ticks, Scale, LABEL_PX, TICK_PX, TITLE_PX,
+};
 use super::style::PALETTE;
 use super::{nothing_to_plot, Figure};
 use crate::error::{Error, Result};
@@ -317,12 +319,7 @@ impl SequenceDiagram {
         render(&self.title, w, h, |c| {
             let top_title = if self.title.is_empty() { 10.0 } else { 14.0 + TITLE_PX + 10.0 };
             if !self.title.is_empty() {
-                c.text(
-                    &truncate(&self.title, 90),
-                    c.w / 2.0,
-                    12.0,
-                    Font::new(TITLE_PX).bold().anchor(H::Center, V::Top),
-                )?;
+                draw_title(c, &self.title)?;
             }
             let lanes_y = top_title + LANE_PX / 2.0 + 2.0;
             let top = lanes_y + LANE_PX + 8.0;

@@ -4,7 +4,9 @@
 use plotters::style::{Color, RGBColor, WHITE};
 
 use super::canvas::{render, text_width, truncate, Font, AXIS, GRID, H, TEXT, TEXT_MUTED, V};
-use super::frame::{check_size, fmt_linear_tick, linear_ticks, Scale, LABEL_PX, TICK_PX, TITLE_PX};
+use super::frame::{
+    check_size, draw_title, fmt_linear_tick, linear_ticks, Scale, LABEL_PX, TICK_PX, TITLE_PX,
+};
 use super::style::PALETTE;
 use super::{nothing_to_plot, Figure};
 use crate::error::{Error, Result};
@@ -195,12 +197,7 @@ impl Timeline {
         render(&self.title, w, h, |c| {
             let top = if self.title.is_empty() { 12.0 } else { 14.0 + TITLE_PX + 14.0 };
             if !self.title.is_empty() {
-                c.text(
-                    &truncate(&self.title, 100),
-                    c.w / 2.0,
-                    12.0,
-                    Font::new(TITLE_PX).bold().anchor(H::Center, V::Top),
-                )?;
+                draw_title(c, &self.title)?;
             }
             let lane_w = self.lanes.iter().map(|l| text_width(l, LABEL_PX)).fold(0.0, f64::max);
             let left = 12.0 + lane_w + 10.0;
