@@ -1,0 +1,1 @@
+//! Unit tests, crash-point properties, planted bugs and the notebook's pinned numbers.
