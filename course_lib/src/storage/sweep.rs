@@ -81,7 +81,7 @@ impl CrashPoint {
         if let Some(g) = c.garbled {
             let off = g - c.synced;
             s += &format!(
-                " and garbled the byte at log offset {g} (byte {} of the {}-th unsynced record)",
+                " and garbled the byte at log offset {g} (byte {} of unsynced record {})",
                 off % RECORD_BYTES,
                 off / RECORD_BYTES + 1
             );
