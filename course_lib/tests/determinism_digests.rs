@@ -1199,7 +1199,6 @@ fn ids() {
     check("ids");
 }
 
-
 fn storage_text() -> Out {
     use course_lib::sim::Bugs;
     use course_lib::storage::*;
@@ -1209,7 +1208,14 @@ fn storage_text() -> Out {
     for p in 0..20 {
         let c = sweep.case(p)?;
         let r = recover(&c.disk)?;
-        writeln!(t, "point {p}: {} / lsn {} state {:?} stop {:?}", c.describe(), r.lsn, r.state, r.stopped_at)?;
+        writeln!(
+            t,
+            "point {p}: {} / lsn {} state {:?} stop {:?}",
+            c.describe(),
+            r.lsn,
+            r.state,
+            r.stopped_at
+        )?;
     }
     let out = sweep.run(0..300, recover)?;
     writeln!(t, "sweep {out} max {} mean {}", out.max_recovery_ms(), out.mean_recovery_ms())?;
@@ -1229,7 +1235,8 @@ fn storage_text() -> Out {
     for bugs in [Bugs::none(), Bugs::one(Bug::AckBeforeFsync), Bugs::one(Bug::AckOnOne)] {
         let cfg = ReplicatedLog { bugs, check_majority: false, ..ReplicatedLog::default() };
         let report = cfg.experiment(ReplicatedLog::workload())?.run(5)?;
-        let lsns: Vec<_> = report.sim().nodes().iter().map(|n| (n.last_lsn(), n.restarts())).collect();
+        let lsns: Vec<_> =
+            report.sim().nodes().iter().map(|n| (n.last_lsn(), n.restarts())).collect();
         writeln!(t, "replicated {lsns:?} {:?} {:?}", report.stats().events, report.violation())?;
     }
     Ok(t)

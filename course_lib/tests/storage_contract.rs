@@ -17,8 +17,11 @@ fn crc32c_check_value() {
 }
 
 #[test]
-fn thousands_of_crash_points_keep_every_acknowledged_write_and_accept_nothing_corrupt() -> Result<()> {
-    for compaction in [Compaction::Snapshot, Compaction::Incremental, Compaction::Hybrid { full_every: 2 }] {
+fn thousands_of_crash_points_keep_every_acknowledged_write_and_accept_nothing_corrupt() -> Result<()>
+{
+    for compaction in
+        [Compaction::Snapshot, Compaction::Incremental, Compaction::Hybrid { full_every: 2 }]
+    {
         let cfg = StoreConfig::default().batch(5).checkpoint_every(17).compaction(compaction);
         let out = CrashSweep::new(cfg).seed(2026).run(0..3_000, recover)?;
         assert!(out.passed(), "{compaction}: {out}");
@@ -93,7 +96,10 @@ fn the_replicated_log_passes_and_its_planted_bugs_are_caught() -> Result<()> {
     assert!(ok.sweep(0..20, Sweep::StopAtFirst)?.passed());
     for bug in [Bug::AckBeforeFsync, Bug::AckOnOne] {
         let cfg = ReplicatedLog { bugs: Bugs::one(bug), ..ReplicatedLog::default() };
-        assert!(!cfg.experiment(ReplicatedLog::workload())?.sweep(0..20, Sweep::StopAtFirst)?.passed());
+        assert!(!cfg
+            .experiment(ReplicatedLog::workload())?
+            .sweep(0..20, Sweep::StopAtFirst)?
+            .passed());
     }
     Ok(())
 }

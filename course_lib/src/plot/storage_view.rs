@@ -13,15 +13,15 @@ pub fn recovery_time_chart(points: &[IntervalPoint]) -> Result<Figure> {
     let pick = |f: fn(&IntervalPoint) -> f64| -> Vec<(f64, f64)> {
         points.iter().map(|p| (p.interval as f64, f(p))).collect()
     };
-    LineChart::new("Recovery time vs checkpoint interval (crash-point sweep, snapshot compaction)")
+    LineChart::new("Recovery time vs checkpoint interval (crash-point sweep)")
         .x_label("checkpoint every C records, log scale")
         .y_label("simulated recovery time, ms, log scale")
         .log_x()
         .log_y()
         .markers(true)
         .series("worst crash point", pick(|p| p.max_recovery_ms))
-        .series("mean over crash points", pick(|p| p.mean_recovery_ms))
-        .series("bound: snapshot + C records", pick(|p| p.bound_ms))
+        .series("mean", pick(|p| p.mean_recovery_ms))
+        .series("bound", pick(|p| p.bound_ms))
         .render()
 }
 
@@ -35,7 +35,10 @@ pub fn checkpoint_cost_chart(points: &[IntervalPoint]) -> Result<Figure> {
         .markers(true)
         .series(
             "checkpoint overhead",
-            points.iter().map(|p| (p.interval as f64, 100.0 * p.checkpoint_overhead)).collect::<Vec<_>>(),
+            points
+                .iter()
+                .map(|p| (p.interval as f64, 100.0 * p.checkpoint_overhead))
+                .collect::<Vec<_>>(),
         )
         .render()
 }
@@ -102,7 +105,8 @@ impl TornExample {
     /// the recovery made of it.
     pub fn table(&self) -> Table {
         let log = self.after.log();
-        let fields = [("len", 0, 4), ("crc32c", 4, 8), ("lsn", 8, 16), ("key", 16, 20), ("value", 20, 28)];
+        let fields =
+            [("len", 0, 4), ("crc32c", 4, 8), ("lsn", 8, 16), ("key", 16, 20), ("value", 20, 28)];
         let stop = self.recovered.stopped_at.map(|d| d.offset);
         let mut t = Table::new(["offset", "record", "field", "bytes (hex)", "verdict"]).caption(
             format!(
@@ -124,7 +128,13 @@ impl TornExample {
             for (name, a, b) in fields {
                 let (a, b) = (start + a, (start + b).min(log.len()));
                 if a >= log.len() {
-                    t = t.row([a.to_string(), format!("#{rec}"), name.to_string(), "(torn: missing)".into(), verdict.into()]);
+                    t = t.row([
+                        a.to_string(),
+                        format!("#{rec}"),
+                        name.to_string(),
+                        "(torn: missing)".into(),
+                        verdict.into(),
+                    ]);
                     continue;
                 }
                 let hex: Vec<String> = log[a..b].iter().map(|x| format!("{x:02x}")).collect();

@@ -196,7 +196,11 @@ impl Disk {
     /// The disk after a power loss with a chosen outcome: `kept` of the unsynced bytes
     /// survive, and `garbled = Some((offset, xor))` changes the byte at log offset `offset`
     /// (which must be a surviving unsynced byte; `xor` must be non-zero).
-    pub fn crash_at(&self, kept: usize, garbled: Option<(usize, u8)>) -> Result<(Disk, CrashReport)> {
+    pub fn crash_at(
+        &self,
+        kept: usize,
+        garbled: Option<(usize, u8)>,
+    ) -> Result<(Disk, CrashReport)> {
         let unsynced = self.unsynced_len();
         if kept > unsynced {
             return Err(Error::out_of_range(
@@ -222,12 +226,8 @@ impl Disk {
         }
         // what survived is what the platter holds: all of it is durable now
         after.synced = after.log.len();
-        let report = CrashReport {
-            synced: self.synced,
-            unsynced,
-            kept,
-            garbled: garbled.map(|g| g.0),
-        };
+        let report =
+            CrashReport { synced: self.synced, unsynced, kept, garbled: garbled.map(|g| g.0) };
         Ok((after, report))
     }
 }

@@ -81,8 +81,8 @@ pub use replicated::{Bug, LogMsg, LogNode, LogTimer, ReplicatedLog};
 pub use store::{Compaction, CostModel, Store, StoreConfig};
 pub use sweep::{
     compare_compaction, group_commit, judge_recovery, recovery_vs_interval, torn_example,
-    CommitPoint, CompactionPoint, CrashFailure, CrashPoint, CrashSweep, IntervalPoint,
-    PointResult, SweepOutcome, TornExample,
+    CommitPoint, CompactionPoint, CrashFailure, CrashPoint, CrashSweep, IntervalPoint, PointResult,
+    SweepOutcome, TornExample,
 };
 pub use wal::{
     crc32c, scan_log, verify_log, Damage, DamageKind, Lsn, Op, Record, Scan, HEADER_BYTES,

@@ -55,7 +55,10 @@ pub fn recover(disk: &Disk) -> Result<Recovered> {
             if cp.lsn < out.lsn {
                 return Err(Error::invalid(
                     "checkpoints",
-                    format!("LSN {} comes after LSN {}; checkpoints must be in LSN order", cp.lsn, out.lsn),
+                    format!(
+                        "LSN {} comes after LSN {}; checkpoints must be in LSN order",
+                        cp.lsn, out.lsn
+                    ),
                 ));
             }
             for &(k, v) in &cp.entries {

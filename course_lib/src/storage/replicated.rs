@@ -173,7 +173,8 @@ impl Node for LogNode {
                 self.waiting.insert(lsn, id);
             }
             KvRequest::Get { key } if ctx.id() == NodeId(0) => {
-                let v = self.records.iter().rev().find(|op| op.key == key as u32).map(|op| op.value);
+                let v =
+                    self.records.iter().rev().find(|op| op.key == key as u32).map(|op| op.value);
                 ctx.respond(id, KvResponse::Value(v));
             }
             _ => ctx.respond(id, KvResponse::NotLeader(Some(NodeId(0)))),
@@ -384,7 +385,10 @@ impl ReplicatedLog {
     /// write-only clients sent to the leader.
     pub fn experiment(&self, workload: Workload) -> Result<Experiment<LogNode>> {
         self.validate()?;
-        let nodes = vec![LogNode::new(self.nodes, self.fsync_ms, self.garble, self.bugs.clone()); self.nodes];
+        let nodes = vec![
+            LogNode::new(self.nodes, self.fsync_ms, self.garble, self.bugs.clone());
+            self.nodes
+        ];
         let (outages, mean, horizon) = (self.outages, self.mean_outage_ms, self.horizon_ms);
         let mut exp = Experiment::new(nodes)
             .network(self.network.clone())

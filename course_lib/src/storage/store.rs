@@ -272,7 +272,8 @@ impl Store {
         };
         let kind = if full { CheckpointKind::Full } else { CheckpointKind::Delta };
         let cp = Checkpoint { kind, lsn: self.last_lsn, entries };
-        let cost = cp.bytes() as f64 * self.cfg.cost.write_ns_per_byte / 1e6 + self.cfg.cost.fsync_ms;
+        let cost =
+            cp.bytes() as f64 * self.cfg.cost.write_ns_per_byte / 1e6 + self.cfg.cost.fsync_ms;
         self.clock_ms += cost;
         self.checkpoint_ms += cost;
         self.disk

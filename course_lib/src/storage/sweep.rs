@@ -276,9 +276,7 @@ impl CrashSweep {
             let written = case.ops.len() as Lsn;
             let (problem, recovered, replayed, ms) = match recover_fn(&case.disk) {
                 Err(e) => (Some(format!("the recovery returned an error: {e}")), 0, 0, 0.0),
-                Ok(r) => {
-                    (judge(&case, &r), r.lsn, r.replayed_records, r.time_ms(&self.store.cost))
-                }
+                Ok(r) => (judge(&case, &r), r.lsn, r.replayed_records, r.time_ms(&self.store.cost)),
             };
             let ok = problem.is_none();
             out.results.push(PointResult {
@@ -389,8 +387,11 @@ pub fn recovery_vs_interval(
         let outcome = s.run(0..points, recover)?;
         let cost = s.store.cost;
         let snapshot = 16 + 12 * s.keys as usize;
-        let bound_ms =
-            cost.recovery_ms(snapshot, interval.min(s.max_ops) * RECORD_BYTES, interval.min(s.max_ops));
+        let bound_ms = cost.recovery_ms(
+            snapshot,
+            interval.min(s.max_ops) * RECORD_BYTES,
+            interval.min(s.max_ops),
+        );
         let mut store = Store::new(s.store)?;
         let mut rng = Stream::Scenario("storage-interval", interval as u64).rng(s.seed);
         for op in random_ops(&mut rng, s.max_ops, s.keys) {
@@ -427,7 +428,11 @@ pub struct CommitPoint {
 
 /// Run `records` writes through a store with each group-commit batch (no checkpoints) and
 /// measure simulated throughput and commit latency under `cost`.
-pub fn group_commit(batches: &[usize], cost: CostModel, records: usize) -> Result<Vec<CommitPoint>> {
+pub fn group_commit(
+    batches: &[usize],
+    cost: CostModel,
+    records: usize,
+) -> Result<Vec<CommitPoint>> {
     validate::at_least("records", records, 1)?;
     let mut out = Vec::with_capacity(batches.len());
     for &batch in batches {
@@ -519,7 +524,8 @@ pub struct TornExample {
 /// Three writes, the first synced; a crash keeps the second whole but garbles one byte of its
 /// value, and tears the third after 13 bytes.
 pub fn torn_example() -> Result<TornExample> {
-    let mut store = Store::new(StoreConfig::default().batch(usize::MAX).checkpoint_every(usize::MAX))?;
+    let mut store =
+        Store::new(StoreConfig::default().batch(usize::MAX).checkpoint_every(usize::MAX))?;
     store.put(1, 10);
     store.sync();
     store.put(2, 20);

@@ -106,14 +106,19 @@ fn sweep_points() -> u64 {
 
 #[test]
 fn the_reference_recovery_passes_thousands_of_crash_points_for_every_compaction() -> Result<()> {
-    for compaction in [Compaction::Snapshot, Compaction::Incremental, Compaction::Hybrid { full_every: 3 }] {
+    for compaction in
+        [Compaction::Snapshot, Compaction::Incremental, Compaction::Hybrid { full_every: 3 }]
+    {
         let store = StoreConfig::default().batch(8).checkpoint_every(24).compaction(compaction);
         let out = CrashSweep::new(store).run(0..sweep_points(), recover)?;
         assert!(out.passed(), "{compaction}: {out}");
         // the sweep really exercised torn and garbled tails
         assert!(out.torn > out.points / 3, "{out}");
         assert!(out.garbled > out.points / 4, "{out}");
-        assert!(out.results.iter().any(|r| r.recovered > r.durable), "some unsynced records survive");
+        assert!(
+            out.results.iter().any(|r| r.recovered > r.durable),
+            "some unsynced records survive"
+        );
     }
     Ok(())
 }
@@ -123,7 +128,12 @@ fn recovery_replays_at_most_one_interval_and_its_time_stays_under_the_bound() ->
     let sweep = CrashSweep::new(StoreConfig::default().batch(4)).keys(32).max_ops(400);
     let points = recovery_vs_interval(&sweep, &[4, 16, 64, 256], sweep_points() / 4)?;
     for p in &points {
-        assert!(p.max_replayed < p.interval, "interval {}: replayed {}", p.interval, p.max_replayed);
+        assert!(
+            p.max_replayed < p.interval,
+            "interval {}: replayed {}",
+            p.interval,
+            p.max_replayed
+        );
         assert!(p.max_recovery_ms <= p.bound_ms, "{p:?}");
         assert!(p.max_recovery_ms > 0.3 * p.bound_ms, "the bound is nearly reached: {p:?}");
     }
@@ -190,7 +200,11 @@ fn the_judge_catches_wrong_recoveries_and_says_why() -> Result<()> {
     let f = bad.first_failure.expect("losing an acknowledged write is caught");
     assert!(f.description.contains("acknowledged write(s) lost"), "{f}");
     let bad = judge_recovery(ignores_checkpoint, 0..2_000)?;
-    assert!(bad.first_failure.expect("ignoring the checkpoint is caught").description.contains("should be"));
+    assert!(bad
+        .first_failure
+        .expect("ignoring the checkpoint is caught")
+        .description
+        .contains("should be"));
     let err = judge_recovery(|_| Err(crate::Error::invalid("x", "y")), 0..3)?;
     assert_eq!(err.failures, 3);
     Ok(())
@@ -249,8 +263,17 @@ fn the_replicated_log_loses_no_acknowledged_write_across_correlated_crashes() ->
     assert_eq!(h.len(), 160, "every write ended");
     assert!(report.stats().restarts >= 2, "followers crashed and restarted");
     let leader = &report.sim().nodes()[0];
-    assert!(report.sim().nodes()[1..].iter().all(|n| n.last_lsn() == leader.last_lsn()),
-        "caught up: {:?} {}", report.sim().nodes().iter().map(|n| (n.last_lsn(), n.durable_lsn(), n.restarts())).collect::<Vec<_>>(), report.sim().faults());
+    assert!(
+        report.sim().nodes()[1..].iter().all(|n| n.last_lsn() == leader.last_lsn()),
+        "caught up: {:?} {}",
+        report
+            .sim()
+            .nodes()
+            .iter()
+            .map(|n| (n.last_lsn(), n.durable_lsn(), n.restarts()))
+            .collect::<Vec<_>>(),
+        report.sim().faults()
+    );
     Ok(())
 }
 
@@ -270,7 +293,10 @@ fn both_planted_bugs_are_caught() -> Result<()> {
         ..ReplicatedLog::default()
     };
     let sweep = cfg.experiment(ReplicatedLog::workload())?.sweep(0..40, Sweep::CollectAll)?;
-    assert!(sweep.violations().iter().all(|v| v.property == "acknowledged records survive a crash"));
+    assert!(sweep
+        .violations()
+        .iter()
+        .all(|v| v.property == "acknowledged records survive a crash"));
     assert!(!sweep.violations().is_empty(), "some crash lands in the window");
     Ok(())
 }
@@ -284,3 +310,61 @@ fn replicated_log_rejects_bad_configurations() {
     assert!(bad.experiment(ReplicatedLog::workload()).is_err());
 }
 
+/// Every run-dependent number the prose of notebook 19 quotes, recomputed as its cells do.
+#[test]
+fn notebook_19_prose_holds() -> Result<()> {
+    // section 3: "2 000 crash points, 1 643 of them with a torn record and 885 with a garbled byte, and no failure"
+    let out = CrashSweep::new(StoreConfig::default().batch(8).checkpoint_every(24))
+        .run(0..2_000, recover)?;
+    assert_eq!((out.points, out.torn, out.garbled, out.failures), (2_000, 1_643, 885, 0), "{out}");
+    // section 2: the torn example stops at record 2 (offset 28) on a checksum
+    let t = torn_example()?;
+    assert_eq!((t.recovered.lsn, t.recovered.stopped_at.map(|d| d.offset)), (1, Some(28)));
+    // section 4: the closed form at b = 1 and the bend: b* = t_fsync / (28 B · t_byte)
+    let hdd = group_commit(&[1, 64, 65_536], CostModel::hdd(), 65_536)?;
+    assert!((hdd[0].records_per_s - 100.0).abs() < 0.05);
+    assert_eq!(hdd[1].records_per_s.round(), 6_377.0);
+    assert!(hdd[2].records_per_s > 0.7 * 1e9 / 560.0, "flat near the write-only limit");
+    assert_eq!((10e6 / 560.0f64).round(), 17_857.0, "about 18 000 on the HDD");
+    assert_eq!((0.1e6 / 28.0f64).round(), 3_571.0, "3 600 on the SSD");
+    // section 5: the worst recovery stays under the bound and follows it; overhead falls
+    let sweep = CrashSweep::new(StoreConfig::default().batch(4)).keys(64).max_ops(2_000);
+    let pts = recovery_vs_interval(&sweep, &[4, 16, 64, 256, 1_024], 300)?;
+    for p in &pts {
+        assert!(p.max_recovery_ms <= p.bound_ms && p.max_recovery_ms > 0.9 * p.bound_ms, "{p:?}");
+    }
+    assert!(pts.windows(2).all(|w| w[1].checkpoint_overhead < w[0].checkpoint_overhead));
+    // section 6: incremental writes least and loads most; snapshot the reverse; hybrid between
+    let s = [Compaction::Snapshot, Compaction::Incremental, Compaction::Hybrid { full_every: 4 }];
+    let c = compare_compaction(&s, 1_000, 20_000, 200, CostModel::ssd())?;
+    assert!(c[1].checkpoint_bytes_written < c[2].checkpoint_bytes_written);
+    assert!(c[2].checkpoint_bytes_written < c[0].checkpoint_bytes_written);
+    assert!(c[0].recovery_ms < c[2].recovery_ms && c[2].recovery_ms < c[1].recovery_ms);
+    // section 7: passes 40 seeds; seed 3 has 160 writes, 4 restarts, all logs at 160
+    let exp = ReplicatedLog::default().experiment(ReplicatedLog::workload())?;
+    assert!(exp.sweep(0..40, Sweep::StopAtFirst)?.passed());
+    let run = exp.run(3)?;
+    assert_eq!(run.history().map(|h| h.len()), Some(160));
+    assert_eq!(run.stats().restarts, 4);
+    assert!(run.sim().nodes().iter().all(|n| n.last_lsn() == 160));
+    // both bugs caught by the majority check "at the first acknowledgement", in seed 0
+    for bug in [Bug::AckBeforeFsync, Bug::AckOnOne] {
+        let cfg = ReplicatedLog { bugs: Bugs::one(bug), ..ReplicatedLog::default() };
+        let v = cfg.experiment(ReplicatedLog::workload())?.sweep(0..40, Sweep::StopAtFirst)?;
+        assert_eq!(v.failing_seed(), Some(0));
+        assert!(
+            v.violations()[0].detail.starts_with("put k0=1 was acknowledged"),
+            "{}",
+            v.violations()[0]
+        );
+    }
+    // "in some runs, not all": 27 of 40
+    let weak = ReplicatedLog {
+        bugs: Bugs::one(Bug::AckBeforeFsync),
+        check_majority: false,
+        ..ReplicatedLog::default()
+    };
+    let all = weak.experiment(ReplicatedLog::workload())?.sweep(0..40, Sweep::CollectAll)?;
+    assert_eq!(all.violations().len(), 27);
+    Ok(())
+}

@@ -214,7 +214,11 @@ pub fn scan_log(log: &[u8], first_lsn: Lsn) -> Scan {
             }
             Ok(r) => {
                 let kind = DamageKind::LsnGap { expected, found: r.lsn };
-                return Scan { records, valid_bytes: at, damage: Some(Damage { offset: at, kind }) };
+                return Scan {
+                    records,
+                    valid_bytes: at,
+                    damage: Some(Damage { offset: at, kind }),
+                };
             }
             Err(d) => return Scan { records, valid_bytes: at, damage: Some(d) },
         }
