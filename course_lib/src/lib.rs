@@ -31,6 +31,7 @@
 //! | [`partition`] | partitioning: hash mod N, consistent hashing with virtual nodes (and the Beta law of a node's share), jump hash, rendezvous hashing, range partitioning with hot spots and adaptive splitting, directories; load imbalance and data movement | 14 |
 //! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
 //! | [`replication`] | sync/async/quorum replication of a key-value store on the simulator, read repair, sloppy quorums, hinted handoff, the sharded-KV workshop | 15 |
+//! | [`storage`] | durable storage: a disk that tears unsynced writes on a crash, a write-ahead log with CRC-32C records, group commit, recovery by replay, checkpoints bounding recovery time, snapshot/incremental/hybrid compaction, crash-point sweeps, a majority-durable replicated log on the simulator | 19 |
 //! | [`slo`] | SLIs, SLOs, error budgets, burn rates, multiwindow alerting, the generated SLI month | 04 |
 //! | [`coord`] | leases, locks, leader election, fencing tokens; GC pauses and clock drift breaking mutual exclusion | 08 |
 //! | [`consistency`] | histories (Jepsen format); linearizability (WGL), sequential, causal, session checks | 11, 12, 07 |
@@ -78,6 +79,7 @@ pub mod sim;
 pub mod slo;
 pub mod staleness;
 pub mod stats;
+pub mod storage;
 pub mod table;
 
 #[cfg(feature = "frames")]

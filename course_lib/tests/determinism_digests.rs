@@ -145,6 +145,7 @@ const PINS: &[Pin] = &[
         partition_text,
         "31d9bac0a9bb0fb995a0c4479d78a1275504d00ee1da5cdcb48eca2fe007b3bf",
     ),
+    ("storage", storage_text, "3deebc2d58a4021b0a9ed6d63de8fc61e642f00e19640ec295d326ee27131969"),
 ];
 
 fn sha256_hex(text: &str) -> String {
@@ -1198,9 +1199,57 @@ fn ids() {
     check("ids");
 }
 
+fn storage_text() -> Out {
+    use course_lib::sim::Bugs;
+    use course_lib::storage::*;
+    let mut t = String::new();
+    writeln!(t, "crc {:08x} {:08x}", crc32c(b"123456789"), crc32c(&[0u8; 32]))?;
+    let sweep = CrashSweep::new(StoreConfig::default().batch(8).checkpoint_every(24));
+    for p in 0..20 {
+        let c = sweep.case(p)?;
+        let r = recover(&c.disk)?;
+        writeln!(
+            t,
+            "point {p}: {} / lsn {} state {:?} stop {:?}",
+            c.describe(),
+            r.lsn,
+            r.state,
+            r.stopped_at
+        )?;
+    }
+    let out = sweep.run(0..300, recover)?;
+    writeln!(t, "sweep {out} max {} mean {}", out.max_recovery_ms(), out.mean_recovery_ms())?;
+    for p in group_commit(&[1, 8, 64], CostModel::hdd(), 512)? {
+        writeln!(t, "commit {p:?}")?;
+    }
+    let iv = CrashSweep::new(StoreConfig::default().batch(4)).keys(16).max_ops(300);
+    for p in recovery_vs_interval(&iv, &[8, 64], 50)? {
+        writeln!(t, "interval {p:?}")?;
+    }
+    let s = [Compaction::Snapshot, Compaction::Incremental, Compaction::Hybrid { full_every: 3 }];
+    for p in compare_compaction(&s, 100, 2_000, 50, CostModel::ssd())? {
+        writeln!(t, "compaction {p:?}")?;
+    }
+    let torn = torn_example()?;
+    writeln!(t, "torn {:?} {:?}", torn.after.log(), torn.recovered.stopped_at)?;
+    for bugs in [Bugs::none(), Bugs::one(Bug::AckBeforeFsync), Bugs::one(Bug::AckOnOne)] {
+        let cfg = ReplicatedLog { bugs, check_majority: false, ..ReplicatedLog::default() };
+        let report = cfg.experiment(ReplicatedLog::workload())?.run(5)?;
+        let lsns: Vec<_> =
+            report.sim().nodes().iter().map(|n| (n.last_lsn(), n.restarts())).collect();
+        writeln!(t, "replicated {lsns:?} {:?} {:?}", report.stats().events, report.violation())?;
+    }
+    Ok(t)
+}
+
 #[test]
 fn partition() {
     check("partition");
+}
+
+#[test]
+fn storage() {
+    check("storage");
 }
 
 /// Every entry of `PINS` has its own test above (a test per module names the failing module).

@@ -80,6 +80,7 @@ mod replication_view;
 mod sequence;
 mod slo_view;
 mod staleness_view;
+mod storage_view;
 mod style;
 #[cfg(test)]
 mod tests;
@@ -92,6 +93,10 @@ pub use heatmap::Heatmap;
 pub use histogram::Histogram;
 pub use line::LineChart;
 pub use sequence::{Arrow, Mark, MarkKind, SequenceDiagram};
+pub use storage_view::{
+    checkpoint_cost_chart, compaction_table, group_commit_chart, group_commit_table,
+    recovery_time_chart,
+};
 pub use style::PALETTE;
 pub use timeline::{Bar, BarStyle, Timeline};
 
