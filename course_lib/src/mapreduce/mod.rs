@@ -76,7 +76,8 @@ use std::rc::Rc;
 
 use crate::dist::Dist;
 use crate::error::{validate, Error, Result};
-use crate::sim::{Bugs, Experiment, FaultSchedule, Network};
+pub use crate::sim::Bugs;
+use crate::sim::{Experiment, FaultSchedule, Network};
 
 pub use node::{Master, Msg, MrNode, Timer, Worker};
 use node::{Split, Work};

@@ -2,7 +2,7 @@
 //! against a sequential count, the planted bugs caught, bad input, and the paper's ratios.
 
 use super::*;
-use crate::sim::Bugs;
+
 
 fn wc(pairs: &[(&str, u64)]) -> Vec<(String, u64)> {
     pairs.iter().map(|(w, c)| (w.to_string(), *c)).collect()
