@@ -13,7 +13,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 fn word_count_10mb(c: &mut Criterion) {
     // about 1.9 million words ≈ 10 MB
     let mut text = generated_text(1_900_000, 1);
-    text.truncate(text.char_indices().map(|(i, _)| i).take_while(|&i| i <= 10_000_000).last().unwrap());
+    text.truncate(
+        text.char_indices().map(|(i, _)| i).take_while(|&i| i <= 10_000_000).last().unwrap(),
+    );
     let cluster = Cluster::new(8, 32, 8);
     let mut g = c.benchmark_group("mapreduce");
     g.sample_size(10);

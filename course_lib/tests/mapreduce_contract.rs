@@ -26,12 +26,14 @@ fn plain_count(text: &str) -> Vec<(String, u64)> {
 
 #[test]
 fn word_definition_non_ascii_letters_digits_and_apostrophes() {
-    let got: Result<Vec<(String, u64)>, Error> = word_count("it's 3am: Ünïcode ünïcode 日本語 x9x", 2, 3, 5);
+    let got: Result<Vec<(String, u64)>, Error> =
+        word_count("it's 3am: Ünïcode ünïcode 日本語 x9x", 2, 3, 5);
     let got = got.unwrap();
-    let want: Vec<(String, u64)> = [("am", 1), ("it", 1), ("s", 1), ("x", 2), ("Ünïcode", 1), ("ünïcode", 1), ("日本語", 1)]
-        .iter()
-        .map(|(w, c)| (w.to_string(), *c))
-        .collect();
+    let want: Vec<(String, u64)> =
+        [("am", 1), ("it", 1), ("s", 1), ("x", 2), ("Ünïcode", 1), ("ünïcode", 1), ("日本語", 1)]
+            .iter()
+            .map(|(w, c)| (w.to_string(), *c))
+            .collect();
     assert_eq!(got, want);
 }
 
@@ -76,7 +78,14 @@ fn a_user_job_equals_its_sequential_run() {
     let docs = vec![("a", "one two three"), ("b", "four five six seven"), ("c", "")];
     let job = Job::new(lengths_map, count_reduce);
     let seq = job.sequential(&docs);
-    assert_eq!(seq, vec![("3".to_string(), "3".to_string()), ("4".into(), "2".into()), ("5".into(), "2".into())]);
+    assert_eq!(
+        seq,
+        vec![
+            ("3".to_string(), "3".to_string()),
+            ("4".into(), "2".into()),
+            ("5".into(), "2".into())
+        ]
+    );
     for seed in 0..6 {
         let c = Cluster::new(3, 1 + seed as usize, 2).kills(1, 25.0).restart_after(10.0);
         assert_eq!(job.run(&docs, &c, seed).unwrap().output, seq);

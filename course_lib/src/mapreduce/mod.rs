@@ -79,7 +79,7 @@ use crate::error::{validate, Error, Result};
 pub use crate::sim::Bugs;
 use crate::sim::{Experiment, FaultSchedule, Network};
 
-pub use node::{Master, Msg, MrNode, Timer, Worker};
+pub use node::{Master, MrNode, Msg, Timer, Worker};
 use node::{Split, Work};
 
 /// A key-value pair as map emits it and reduce outputs it.
@@ -619,7 +619,12 @@ pub fn split_text(text: &str, m: usize) -> Vec<&str> {
 /// and R = `reducers` reduce tasks: (word, count) sorted by word (String order). Words are
 /// maximal runs of alphabetic characters, case kept. The answer does not depend on the seed,
 /// M, R or failures ([`word_count_on`]).
-pub fn word_count(text: &str, mappers: usize, reducers: usize, seed: u64) -> Result<Vec<(String, u64)>> {
+pub fn word_count(
+    text: &str,
+    mappers: usize,
+    reducers: usize,
+    seed: u64,
+) -> Result<Vec<(String, u64)>> {
     word_count_on(text, &Cluster::new(8, mappers, reducers), seed)
 }
 
@@ -652,7 +657,10 @@ pub fn word_count_run(text: &str, cluster: &Cluster, seed: u64) -> Result<JobRun
     let splits = split_text(text, cluster.map_tasks)
         .into_iter()
         .enumerate()
-        .map(|(i, s)| Split { docs: vec![(format!("part-{i:05}"), s.to_string())], bytes: s.len() as f64 })
+        .map(|(i, s)| Split {
+            docs: vec![(format!("part-{i:05}"), s.to_string())],
+            bytes: s.len() as f64,
+        })
         .collect();
     Job::new(word_count_map, word_count_reduce).run_splits(splits, cluster, seed)
 }
@@ -670,13 +678,83 @@ pub fn word_count_sequential(text: &str) -> Vec<(String, u64)> {
 /// list, with punctuation and line breaks; for benches and examples.
 pub fn generated_text(words: usize, seed: u64) -> String {
     const LIST: &[&str] = &[
-        "the", "of", "and", "to", "in", "a", "is", "that", "for", "it", "as", "was", "with", "be",
-        "by", "on", "not", "he", "this", "are", "or", "his", "from", "at", "which", "but", "have",
-        "an", "had", "they", "you", "were", "their", "one", "all", "we", "can", "her", "has",
-        "there", "been", "if", "more", "when", "will", "would", "who", "so", "no", "master",
-        "worker", "map", "reduce", "task", "straggler", "backup", "failure", "disk", "network",
-        "partition", "shuffle", "sort", "output", "input", "split", "key", "value", "Straße",
-        "naïve", "café", "Ωmega", "Dean", "Ghemawat", "Google", "cluster", "machine", "record",
+        "the",
+        "of",
+        "and",
+        "to",
+        "in",
+        "a",
+        "is",
+        "that",
+        "for",
+        "it",
+        "as",
+        "was",
+        "with",
+        "be",
+        "by",
+        "on",
+        "not",
+        "he",
+        "this",
+        "are",
+        "or",
+        "his",
+        "from",
+        "at",
+        "which",
+        "but",
+        "have",
+        "an",
+        "had",
+        "they",
+        "you",
+        "were",
+        "their",
+        "one",
+        "all",
+        "we",
+        "can",
+        "her",
+        "has",
+        "there",
+        "been",
+        "if",
+        "more",
+        "when",
+        "will",
+        "would",
+        "who",
+        "so",
+        "no",
+        "master",
+        "worker",
+        "map",
+        "reduce",
+        "task",
+        "straggler",
+        "backup",
+        "failure",
+        "disk",
+        "network",
+        "partition",
+        "shuffle",
+        "sort",
+        "output",
+        "input",
+        "split",
+        "key",
+        "value",
+        "Straße",
+        "naïve",
+        "café",
+        "Ωmega",
+        "Dean",
+        "Ghemawat",
+        "Google",
+        "cluster",
+        "machine",
+        "record",
     ];
     let weights: Vec<f64> = (1..=LIST.len()).map(|r| 1.0 / r as f64).collect();
     let total: f64 = weights.iter().sum();
@@ -779,7 +857,12 @@ pub fn sort_cluster(scenario: SortScenario) -> Cluster {
 
 /// Run the paper-scale sort model (sizes only).
 pub fn paper_sort(scenario: SortScenario, seed: u64) -> Result<JobRun> {
-    run_sizes(&sort_cluster(scenario), paper::INPUT_MB / paper::M as f64, paper::INPUT_MB / paper::R as f64, seed)
+    run_sizes(
+        &sort_cluster(scenario),
+        paper::INPUT_MB / paper::M as f64,
+        paper::INPUT_MB / paper::R as f64,
+        seed,
+    )
 }
 
 /// Ours against the paper: the three scenarios of Figure 3.
@@ -823,7 +906,9 @@ pub fn sort_time_vs_kills(kills: &[usize], seed: u64) -> Result<Vec<(usize, f64)
 
 /// The inverted index the exercise asks for, computed directly (no MapReduce): word → the
 /// sorted, distinct names of the documents that contain it.
-pub fn inverted_index_reference<N: AsRef<str>, C: AsRef<str>>(docs: &[(N, C)]) -> BTreeMap<String, Vec<String>> {
+pub fn inverted_index_reference<N: AsRef<str>, C: AsRef<str>>(
+    docs: &[(N, C)],
+) -> BTreeMap<String, Vec<String>> {
     let mut idx: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, contents) in docs {
         for w in words(contents.as_ref()) {
@@ -842,7 +927,10 @@ pub fn inverted_index_reference<N: AsRef<str>, C: AsRef<str>>(docs: &[(N, C)]) -
 /// Compare a job's output (word, "doc1,doc2,…") with the reference index; `Err` says in words
 /// what is wrong (a missing word, an extra word, a wrong or duplicated document list, a word
 /// output twice).
-pub fn check_index(output: &[Kv], reference: &BTreeMap<String, Vec<String>>) -> std::result::Result<(), String> {
+pub fn check_index(
+    output: &[Kv],
+    reference: &BTreeMap<String, Vec<String>>,
+) -> std::result::Result<(), String> {
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (w, _) in output {
         *seen.entry(w.as_str()).or_insert(0) += 1;
@@ -853,7 +941,9 @@ pub fn check_index(output: &[Kv], reference: &BTreeMap<String, Vec<String>>) -> 
     for (w, docs) in output {
         let got: Vec<&str> = if docs.is_empty() { Vec::new() } else { docs.split(',').collect() };
         match reference.get(w) {
-            None => return Err(format!("{w:?} is in your index but is not a word of any document")),
+            None => {
+                return Err(format!("{w:?} is in your index but is not a word of any document"))
+            }
             Some(want) => {
                 let mut dedup = got.clone();
                 dedup.sort();
@@ -867,7 +957,8 @@ pub fn check_index(output: &[Kv], reference: &BTreeMap<String, Vec<String>>) -> 
                 if got != *want {
                     let mut sorted = got.clone();
                     sorted.sort();
-                    let hint = if sorted == *want { " (the right documents, not sorted)" } else { "" };
+                    let hint =
+                        if sorted == *want { " (the right documents, not sorted)" } else { "" };
                     return Err(format!("{w:?} → {docs:?}, expected {:?}{hint}", want.join(",")));
                 }
             }

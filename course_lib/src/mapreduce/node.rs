@@ -101,8 +101,18 @@ pub enum Timer {
 
 #[derive(Clone, Debug)]
 enum Running {
-    Map { task: usize, attempt: u64, output: Option<Rc<Vec<Partition>>> },
-    Reduce { task: usize, attempt: u64, parts: Vec<Option<Partition>>, missing: usize, timer_set: bool },
+    Map {
+        task: usize,
+        attempt: u64,
+        output: Option<Rc<Vec<Partition>>>,
+    },
+    Reduce {
+        task: usize,
+        attempt: u64,
+        parts: Vec<Option<Partition>>,
+        missing: usize,
+        timer_set: bool,
+    },
 }
 
 /// A worker: one task at a time; map output on its local disk (volatile: lost in a crash).
@@ -207,7 +217,12 @@ pub(crate) fn nodes(s: Setup) -> Vec<MrNode> {
         map_loc: vec![0; s.map_tasks],
         loc_rc: None,
         workers: vec![
-            WorkerInfo { alive: true, incarnation: 0, last_pong_ms: 0.0, running: [None, None] };
+            WorkerInfo {
+                alive: true,
+                incarnation: 0,
+                last_pong_ms: 0.0,
+                running: [None, None]
+            };
             s.workers + 1
         ],
         idle_workers: [(1..=s.workers).collect(), (1..=s.workers).collect()],
@@ -385,7 +400,9 @@ impl Master {
                     self.workers[from].last_pong_ms = now;
                 }
             }
-            Msg::MapDone { task, attempt } => self.finished(ctx, from, TaskKind::Map, task, attempt, None),
+            Msg::MapDone { task, attempt } => {
+                self.finished(ctx, from, TaskKind::Map, task, attempt, None)
+            }
             Msg::ReduceDone { task, attempt, output } => {
                 self.finished(ctx, from, TaskKind::Reduce, task, attempt, output)
             }
@@ -415,7 +432,11 @@ impl Master {
         }
         self.attempts[k][task].retain(|&a| a != attempt);
         let first = self.state(k)[task] != TaskState::Done;
-        self.close_event(attempt, now, if first { TaskOutcome::Completed } else { TaskOutcome::Duplicate });
+        self.close_event(
+            attempt,
+            now,
+            if first { TaskOutcome::Completed } else { TaskOutcome::Duplicate },
+        );
         if k == MAP {
             if first {
                 self.maps[task] = TaskState::Done;
@@ -548,8 +569,13 @@ impl Worker {
                 }
                 Work::Sizes { reduce_mb, .. } => {
                     let d = self.duration(*reduce_mb, self.timing.reduce_ms_per_mb, ctx);
-                    self.running[RED] =
-                        Some(Running::Reduce { task, attempt, parts: Vec::new(), missing: 0, timer_set: true });
+                    self.running[RED] = Some(Running::Reduce {
+                        task,
+                        attempt,
+                        parts: Vec::new(),
+                        missing: 0,
+                        timer_set: true,
+                    });
                     ctx.set_timer(d, Timer::Finish(attempt));
                 }
             },
@@ -558,7 +584,9 @@ impl Worker {
                 ctx.send(NodeId(from), Msg::Part { map, attempt, data });
             }
             Msg::Part { map, attempt: a, data: Some(d) } => {
-                if let Some(Running::Reduce { attempt, parts, missing, .. }) = &mut self.running[RED] {
+                if let Some(Running::Reduce { attempt, parts, missing, .. }) =
+                    &mut self.running[RED]
+                {
                     if *attempt == a && parts[map].is_none() {
                         parts[map] = Some(d);
                         *missing -= 1;
@@ -569,7 +597,10 @@ impl Worker {
             Msg::MapMoved { map, node } => {
                 if let Some(Running::Reduce { task, attempt, parts, .. }) = &self.running[RED] {
                     if parts.get(map).is_some_and(|p| p.is_none()) {
-                        ctx.send(NodeId(node), Msg::Fetch { map, reduce: *task, attempt: *attempt });
+                        ctx.send(
+                            NodeId(node),
+                            Msg::Fetch { map, reduce: *task, attempt: *attempt },
+                        );
                     }
                 }
             }
@@ -578,8 +609,9 @@ impl Worker {
     }
 
     fn maybe_reduce(&mut self, ctx: &mut Ctx<MrNode>) {
-        let Some(Running::Reduce { attempt, parts, missing: 0, timer_set: timer_set @ false, .. }) =
-            &mut self.running[RED]
+        let Some(Running::Reduce {
+            attempt, parts, missing: 0, timer_set: timer_set @ false, ..
+        }) = &mut self.running[RED]
         else {
             return;
         };

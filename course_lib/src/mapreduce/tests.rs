@@ -3,7 +3,6 @@
 
 use super::*;
 
-
 fn wc(pairs: &[(&str, u64)]) -> Vec<(String, u64)> {
     pairs.iter().map(|(w, c)| (w.to_string(), *c)).collect()
 }
@@ -63,7 +62,8 @@ fn the_answer_does_not_depend_on_seed_task_counts_or_failures() {
             .backups(seed % 3 != 0);
         if seed % 4 != 0 {
             // kill up to all but one worker, at different moments of the job
-            c = c.kills((seed as usize % workers).max(1).min(workers - 1), 20.0 * (seed % 6) as f64);
+            c = c
+                .kills((seed as usize % workers).max(1).min(workers - 1), 20.0 * (seed % 6) as f64);
             if seed % 2 == 0 {
                 c = c.restart_after(15.0);
             }
@@ -106,7 +106,11 @@ fn planted_bug_lost_map_output_is_caught() {
         let run = word_count_run(&text, &buggy, seed).unwrap();
         if !run.finished {
             caught += 1;
-            assert!(run.violation.as_deref().unwrap_or("").contains("never finished"), "{:?}", run.violation);
+            assert!(
+                run.violation.as_deref().unwrap_or("").contains("never finished"),
+                "{:?}",
+                run.violation
+            );
             assert!(word_count_on(&text, &buggy, seed).is_err());
         }
     }
@@ -228,4 +232,26 @@ fn the_paper_scale_run_is_fast() {
     if !cfg!(debug_assertions) {
         assert!(t0.elapsed().as_secs_f64() < 3.0, "{:?}", t0.elapsed());
     }
+}
+
+/// Every run-dependent claim of notebook 24's prose (same configurations and seeds as its cells).
+#[test]
+fn notebook_24_prose_holds() {
+    let text = generated_text(20_000, 24);
+    let crashy = Cluster::new(8, 16, 4).kills(3, 30.0);
+    let run = word_count_run(&text, &crashy, 1).unwrap();
+    assert!(run.finished && run.reexecuted_maps == 3 && run.workers_failed == 3, "{run}");
+    assert_eq!(word_count_on(&text, &crashy, 1).unwrap(), word_count_sequential(&text));
+    let buggy = crashy.bugs(Bugs::one(Bug::KeepDeadWorkersMapOutput)).horizon_ms(30_000.0);
+    assert!(!word_count_run(&text, &buggy, 1).unwrap().finished);
+    let slow = Cluster::new(8, 24, 8).stragglers(1, 8.0).backup_fraction(0.5);
+    let with = word_count_run(&text, &slow, 1).unwrap();
+    let without = word_count_run(&text, &slow.clone().backups(false), 1).unwrap();
+    assert!(without.job_ms / with.job_ms > 2.0 && with.output == without.output);
+    let twice = Cluster::new(6, 12, 6)
+        .stragglers(2, 6.0)
+        .backup_fraction(0.5)
+        .bugs(Bugs::one(Bug::NonAtomicCommit));
+    let run = word_count_run(&text, &twice, 1).unwrap();
+    assert_eq!((run.output.len(), word_count_sequential(&text).len()), (95, 78));
 }
