@@ -29,6 +29,7 @@
 //! | [`paxos`] | consensus: single-decree Paxos on the simulator, the agreement checker, planted bugs, dueling proposers, a Multi-Paxos sketch | 06 |
 //! | [`raft`] | Raft: election, log replication, the five safety properties as monitors, planted bugs, the election-time experiment, Multi-Raft, the workshop handlers | 07 |
 //! | [`partition`] | partitioning: hash mod N, consistent hashing with virtual nodes (and the Beta law of a node's share), jump hash, rendezvous hashing, range partitioning with hot spots and adaptive splitting, directories; load imbalance and data movement | 14 |
+//! | [`mapreduce`] | MapReduce on simulated workers: map and reduce tasks, hash partitioning, worker failure and re-execution, stragglers and backup tasks, word count, the paper's sort at scale | 24 |
 //! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
 //! | [`replication`] | sync/async/quorum replication of a key-value store on the simulator, read repair, sloppy quorums, hinted handoff, the sharded-KV workshop | 15 |
 //! | [`storage`] | durable storage: a disk that tears unsynced writes on a crash, a write-ahead log with CRC-32C records, group commit, recovery by replay, checkpoints bounding recovery time, snapshot/incremental/hybrid compaction, crash-point sweeps, a majority-durable replicated log on the simulator | 19 |
@@ -66,6 +67,7 @@ pub mod error;
 pub mod grade;
 pub mod ids;
 pub mod latency;
+pub mod mapreduce;
 mod numfmt;
 pub mod partition;
 pub mod paxos;

@@ -422,6 +422,7 @@ fn the_simulator_and_the_migrated_protocols_do_not_depend_on_the_plot_layer() {
         ("chat.rs", 1),
         ("partition", 8),
         ("storage", 7),
+        ("mapreduce", 3),
     ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(module);
         assert!(path.exists(), "src/{module} does not exist");

@@ -72,6 +72,7 @@ mod frame;
 mod heatmap;
 mod histogram;
 mod line;
+mod mapreduce_view;
 mod partition_view;
 mod paxos_view;
 mod quorum_view;
@@ -92,6 +93,7 @@ pub use cdf::CdfChart;
 pub use heatmap::Heatmap;
 pub use histogram::Histogram;
 pub use line::LineChart;
+pub use mapreduce_view::kills_chart;
 pub use sequence::{Arrow, Mark, MarkKind, SequenceDiagram};
 pub use storage_view::{
     checkpoint_cost_chart, compaction_table, group_commit_chart, group_commit_table,
