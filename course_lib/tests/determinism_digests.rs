@@ -146,6 +146,11 @@ const PINS: &[Pin] = &[
         "31d9bac0a9bb0fb995a0c4479d78a1275504d00ee1da5cdcb48eca2fe007b3bf",
     ),
     ("storage", storage_text, "3deebc2d58a4021b0a9ed6d63de8fc61e642f00e19640ec295d326ee27131969"),
+    (
+        "mapreduce",
+        mapreduce_text,
+        "82690ee636ec88c38659b7759938b41f30db5e5e25dfbbd17c5508b19fdbc550",
+    ),
 ];
 
 fn sha256_hex(text: &str) -> String {
@@ -1250,6 +1255,46 @@ fn partition() {
 #[test]
 fn storage() {
     check("storage");
+}
+
+/// A word count with a straggler, backups and two workers killed (every task attempt, the
+/// times, the output) and a sizes-only job without backups.
+fn mapreduce_text() -> Out {
+    use course_lib::mapreduce::*;
+    let mut t = String::new();
+    let text = generated_text(3_000, 3);
+    let cluster = Cluster::new(6, 12, 4).stragglers(1, 4.0).kills(2, 60.0).restart_after(20.0);
+    let run = word_count_run(&text, &cluster, 11)?;
+    writeln!(
+        t,
+        "job {} ms finished {} maps {} reduces {} backups {} re-executed {} failed {} slow {:?} events {}",
+        run.job_ms,
+        run.finished,
+        run.map_attempts,
+        run.reduce_attempts,
+        run.backups,
+        run.reexecuted_maps,
+        run.workers_failed,
+        run.slow_workers,
+        run.events
+    )?;
+    for e in &run.tasks {
+        writeln!(t, "task {e:?}")?;
+    }
+    writeln!(t, "output {} first {:?}", run.output.len(), &run.output[..5.min(run.output.len())])?;
+    let sizes =
+        run_sizes(&Cluster::new(20, 60, 10).stragglers(2, 4.0).backups(false), 64.0, 64.0, 7)?;
+    writeln!(
+        t,
+        "sizes {} ms, {} maps, {} reduces",
+        sizes.job_ms, sizes.map_attempts, sizes.reduce_attempts
+    )?;
+    Ok(t)
+}
+
+#[test]
+fn mapreduce() {
+    check("mapreduce");
 }
 
 /// Every entry of `PINS` has its own test above (a test per module names the failing module).

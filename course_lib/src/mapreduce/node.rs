@@ -395,10 +395,9 @@ impl Master {
                     self.idle_workers[RED].insert(from);
                 }
             }
-            Msg::Pong(inc) => {
-                if self.workers[from].alive && inc == self.workers[from].incarnation {
-                    self.workers[from].last_pong_ms = now;
-                }
+            // A pong from a dead worker or an old incarnation is ignored (the `_` arm).
+            Msg::Pong(inc) if self.workers[from].alive && inc == self.workers[from].incarnation => {
+                self.workers[from].last_pong_ms = now;
             }
             Msg::MapDone { task, attempt } => {
                 self.finished(ctx, from, TaskKind::Map, task, attempt, None)
