@@ -475,20 +475,27 @@ impl JobRun {
 
 impl fmt::Display for JobRun {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // word counts run in milliseconds of virtual time, the paper's sort in hundreds of seconds
+        let at = if self.job_ms < 10_000.0 {
+            format!("{:.1} ms", self.job_ms)
+        } else {
+            format!("{:.0} s", self.job_s())
+        };
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         write!(
             f,
-            "{} workers, M = {}, R = {}: {} at {:.1} s; {} map and {} reduce attempts ({} backups, \
-             {} maps re-executed, {} worker failures detected)",
+            "{} workers, M = {}, R = {}: {} at {at}; {} map and {} reduce attempts ({}, {} \
+             re-executed, {} detected)",
             self.workers,
             self.map_tasks,
             self.reduce_tasks,
             if self.finished { "finished" } else { "NOT finished" },
-            self.job_s(),
             self.map_attempts,
             self.reduce_attempts,
-            self.backups,
-            self.reexecuted_maps,
-            self.workers_failed
+            plural(self.backups, "backup", "backups"),
+            plural(self.reexecuted_maps, "map", "maps"),
+            plural(self.workers_failed, "worker failure", "worker failures"),
         )
     }
 }

@@ -224,14 +224,11 @@ fn paper_sort_ratios_are_within_the_argued_tolerance() {
 }
 
 #[test]
-fn the_paper_scale_run_is_fast() {
-    let t0 = std::time::Instant::now();
+fn the_paper_scale_run_completes_every_task() {
+    // Its speed is measured by the `paper_sort` bench (benches/mapreduce.rs), not here: a timed
+    // unit test fails on a loaded machine and passes on a fast one, and says nothing either way.
     let r = paper_sort(SortScenario::Normal, 2).unwrap();
     assert!(r.finished && r.map_attempts >= paper::M && r.reduce_attempts >= paper::R);
-    // release builds take about 0.6 s; debug builds are much slower, so only release is timed
-    if !cfg!(debug_assertions) {
-        assert!(t0.elapsed().as_secs_f64() < 3.0, "{:?}", t0.elapsed());
-    }
 }
 
 /// Every run-dependent claim of notebook 24's prose (same configurations and seeds as its cells).
