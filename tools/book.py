@@ -14,6 +14,7 @@ nbconvert uses by default (and need internet when viewed).
 from __future__ import annotations
 
 import argparse
+import copy
 import html
 import json
 import re
@@ -31,6 +32,8 @@ import run_notebooks as rn  # noqa: E402
 REPO = TOOLS.parent
 NOTEBOOK_DIR = REPO / "notebooks"
 BUILD = REPO / "build"
+SLIDE_CSS = NOTEBOOK_DIR / "rise.css"
+SLIDE_SIZE = (1280, 720)
 # npm package -> files to keep (prefixes inside the package), and where they go in _static/.
 VENDOR = {
     "reveal.js@4.0.2": ("reveal.js", ["dist/", "plugin/notes/"]),
@@ -229,20 +232,264 @@ def build_book(paths: list[Path], executed: Path, out: Path, vend: Path | None) 
     return 0
 
 
+FIGURE_MIMES = ("image/svg+xml", "image/png", "image/jpeg")
+FIGURE_TAG = "slide-figure"  # cells made by figures_on_subslides: input removed on the slide
+
+
+def slide_type(cell: dict) -> str:
+    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
+
+
+def _is_figure(output: dict) -> bool:
+    return any(m in output.get("data", {}) for m in FIGURE_MIMES)
+
+
+def figures_on_subslides(nb: dict) -> dict:
+    """A copy of executed notebook `nb` for the slides: a code cell's figure (and whatever it
+    prints after it) moves to a new input-less cell on a subslide of its own, below the code,
+    unless the cell is alone on its slide with at most three lines of code. A figure under its
+    code and the prose above it does not fit a 1280x720 slide; on its own it can be large.
+    The notebook itself is not changed (the book and JupyterLab show the cell as written)."""
+    nb = copy.deepcopy(nb)
+    cells, out = nb["cells"], []
+    slide_has_content = False
+    for cell in cells:
+        kind = slide_type(cell)
+        if kind in ("slide", "subslide"):
+            slide_has_content = False
+        if kind in ("skip", "notes"):
+            out.append(cell)
+            continue
+        outputs = cell.get("outputs", []) if cell.get("cell_type") == "code" else []
+        first = next((i for i, o in enumerate(outputs) if _is_figure(o)), None)
+        lines = len("".join(cell.get("source", "")).strip().splitlines())
+        if first is not None and (slide_has_content or lines > 3):
+            figure = {"cell_type": "code", "execution_count": cell.get("execution_count"),
+                      "id": f"{cell.get('id', 'cell')}-figure", "source": "",
+                      "metadata": {"slideshow": {"slide_type": "subslide"},
+                                   "tags": [FIGURE_TAG]},
+                      "outputs": outputs[first:]}
+            cell["outputs"] = outputs[:first]
+            out += [cell, figure]
+            slide_has_content = True
+            continue
+        out.append(cell)
+        slide_has_content = True
+    nb["cells"] = out
+    return nb
+
+
+# Estimated heights in deck pixels under notebooks/rise.css (21 px prose at 1.35, 15 px code at
+# 1.3, on a 1280 px wide slide): calibrated against tools/slide_fit.py's measurements, and on the
+# generous side, so a slide the estimate fills is rarely one the browser finds too tall.
+SLIDE_BUDGET = 680  # of 720: the rest is margins
+PROSE_LINE, PROSE_CHARS = 29.0, 112
+CODE_LINE, CODE_CHARS = 20.0, 132
+HEADING = {1: 66.0, 2: 56.0, 3: 46.0}
+FIGURE_MAX = 560.0  # rise.css: max-height of a figure on a slide
+TABLE_ROW = 24.0
+DISPLAY_MATH_LINE = 40.0
+
+
+def _wrapped(lines: list[str], width: int) -> int:
+    return sum(max(1, -(-len(line) // width)) for line in lines)
+
+
+def markdown_height(src: str) -> float:
+    h, para = 0.0, []
+    in_math = False
+    for line in src.splitlines() + [""]:
+        stripped = line.strip()
+        if in_math or stripped.startswith("$$"):  # display math: about 40 px a line
+            h += DISPLAY_MATH_LINE
+            if stripped.count("$$") % 2 == 1:
+                in_math = not in_math
+            continue
+        m = re.match(r"(#{1,6})\s", stripped)
+        if m:
+            h += HEADING.get(len(m.group(1)), 40.0)
+        elif stripped.startswith("|"):
+            h += 0.0 if set(stripped) <= set("|-: ") else 34.0
+        elif re.match(r"([-*+]|\d+[.)])\s", stripped) or not stripped:
+            if para:
+                h += _wrapped([" ".join(para)], PROSE_CHARS) * PROSE_LINE + 10.0
+            para = [stripped] if stripped else []
+            continue
+        else:
+            para.append(stripped)
+            continue
+        if para:
+            h += _wrapped([" ".join(para)], PROSE_CHARS) * PROSE_LINE + 10.0
+            para = []
+    return h
+
+
+def _figure_height(output: dict) -> float:
+    svg = output.get("data", {}).get("image/svg+xml")
+    if isinstance(svg, list):
+        svg = "".join(svg)
+    if svg:
+        w = re.search(r'<svg[^>]*\swidth="([\d.]+)', svg)
+        hh = re.search(r'<svg[^>]*\sheight="([\d.]+)', svg)
+        if w and hh:
+            width, height = float(w.group(1)), float(hh.group(1))
+            return min(FIGURE_MAX, height * min(1.0, 1240.0 / width))
+    return FIGURE_MAX
+
+
+def output_height(output: dict) -> float:
+    if _is_figure(output):
+        return _figure_height(output) + 10.0
+    data = output.get("data", {})
+    text = output.get("text") or data.get("text/html") or data.get("text/plain") or ""
+    text = "".join(text) if isinstance(text, list) else text
+    if output.get("output_type") == "stream" or "text/html" not in data:
+        return _wrapped(text.splitlines(), CODE_CHARS) * CODE_LINE + 8.0
+    rows = len(re.findall(r"<tr\b", text))
+    caption = 30.0 if "<caption" in text else 0.0
+    return rows * TABLE_ROW + caption + 12.0 if rows else \
+        _wrapped(re.sub(r"<[^>]+>", "", text).splitlines(), PROSE_CHARS) * PROSE_LINE
+
+
+def cell_height(cell: dict) -> float:
+    src = "".join(cell.get("source", ""))
+    if cell.get("cell_type") == "markdown":
+        return markdown_height(src) + 6.0
+    if cell.get("cell_type") != "code":
+        return 0.0
+    hidden = FIGURE_TAG in cell.get("metadata", {}).get("tags", [])
+    h = 0.0 if hidden or not src.strip() else \
+        _wrapped(src.rstrip().splitlines(), CODE_CHARS) * CODE_LINE + 16.0
+    return h + sum(output_height(o) for o in cell.get("outputs", [])) + 4.0
+
+
+def markdown_blocks(src: str) -> list[tuple[str, str | None]]:
+    """`src` cut where a slide may break: between paragraphs, between the items of a
+    top-level list, and between the rows of a table. Never inside a code fence or a
+    display-math block; a heading stays with what follows it. Each block is (text, header):
+    a table row comes with its table's header and separator lines, else header is None."""
+    blocks, cur, fence, math = [], [], False, False
+
+    def flush():
+        if cur:
+            blocks.append("\n".join(cur))
+            cur.clear()
+    for line in src.splitlines():
+        st = line.strip()
+        delim = st.startswith("```") or (st.startswith("$$") and st.count("$$") == 1)
+        if fence or math or delim:
+            cur.append(line)
+            if st.startswith("```"):
+                fence = not fence
+            elif delim:
+                math = not math
+            continue
+        if not st:
+            flush()
+        elif re.match(r"([-*+]|\d+[.)])\s", line) and cur and not cur[-1].startswith("#"):
+            flush()
+            cur.append(line)
+        else:
+            cur.append(line)
+    flush()
+    out: list[tuple[str, str | None]] = []
+    for blk in blocks:
+        rows = blk.splitlines()
+        if len(rows) > 2 and all(r.strip().startswith("|") for r in rows) \
+                and set(rows[1].strip()) <= set("|-: "):
+            header = "\n".join(rows[:2])
+            out += [(r, header) for r in rows[2:]]
+        elif out and out[-1][1] is None and re.fullmatch(r"#{1,6}\s.*", out[-1][0].strip()):
+            out[-1] = (out[-1][0] + "\n\n" + blk, None)  # a heading is not left alone
+        else:
+            out.append((blk, None))
+    return out
+
+
+def split_markdown(src: str, budget: float = SLIDE_BUDGET) -> list[str]:
+    """`src` as one or more pieces whose estimated height fits `budget`, cut between blocks
+    (markdown_blocks; a table cut between rows repeats its header). One block taller than
+    the budget stays one piece."""
+    if markdown_height(src) <= budget:
+        return [src]
+    pieces: list[tuple[str, str | None]] = []  # (text, header of the table it ends with)
+
+    def add(text: str, header: str | None, onto: str | None, open_table: str | None) -> str:
+        if onto is None:
+            return f"{header}\n{text}" if header else text
+        if header and header == open_table:
+            return f"{onto}\n{text}"
+        return f"{onto}\n\n{header}\n{text}" if header else f"{onto}\n\n{text}"
+    for text, header in markdown_blocks(src):
+        if pieces:
+            joined = add(text, header, *pieces[-1])
+            if markdown_height(joined) <= budget:
+                pieces[-1] = (joined, header)
+                continue
+        pieces.append((add(text, header, None, None), header))
+    return [p for p, _ in pieces]
+
+
+def paginate(nb: dict, budget: float = SLIDE_BUDGET) -> dict:
+    """Start a new subslide at the cell that would push the slide's estimated height past
+    `budget` (a cell that starts a slide or subslide resets it; fragments count, since a slide
+    shows all of them by the end). Works on the output of figures_on_subslides; changes only
+    slide types. A single cell taller than the budget stays too tall: tools/slide_fit.py names
+    it, and the notebook's author splits or shortens it."""
+    cells = []
+    for cell in nb["cells"]:
+        pieces = split_markdown("".join(cell["source"]), budget) \
+            if cell.get("cell_type") == "markdown" and slide_type(cell) not in ("skip", "notes") \
+            else [None]
+        if len(pieces) == 1:
+            cells.append(cell)
+            continue
+        for k, piece in enumerate(pieces):
+            part = copy.deepcopy(cell)
+            part["source"] = piece
+            if k:
+                part["id"] = f"{cell.get('id', 'cell')}-part{k + 1}"
+                part.setdefault("metadata", {})["slideshow"] = {"slide_type": "subslide"}
+            cells.append(part)
+    nb["cells"] = cells
+    h = 0.0
+    for cell in nb["cells"]:
+        kind = slide_type(cell)
+        if kind in ("skip", "notes"):
+            continue
+        if kind in ("slide", "subslide"):
+            h = 0.0
+        e = cell_height(cell)
+        if h > 0 and h + e > budget:
+            cell.setdefault("metadata", {}).setdefault("slideshow", {})["slide_type"] = "subslide"
+            h = 0.0
+        h += e
+    return nb
+
+
 def build_slides(paths: list[Path], executed: Path, out: Path, vend: Path | None) -> int:
     import nbformat
     from nbconvert import SlidesExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     out.mkdir(parents=True, exist_ok=True)
     urls = _static(out, vend)
-    exporter = SlidesExporter(reveal_scroll=True, **urls)
+    # A 16:9 deck the size of the projector the slides are checked at (tools/slide_fit.py),
+    # styled by notebooks/rise.css, the same file RISE loads for live slideshows.
+    exporter = SlidesExporter(reveal_scroll=True, reveal_width=str(SLIDE_SIZE[0]),
+                              reveal_height=str(SLIDE_SIZE[1]), **urls)
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_input_tags={FIGURE_TAG}),
+                                   enabled=True)
+    style = f"<style type=\"text/css\">\n{SLIDE_CSS.read_text(encoding='utf-8')}</style>\n"
     n = 0
     for p in paths:
         if not (executed / p.name).exists():
             continue
-        nb = nbformat.read(executed / p.name, as_version=4)
+        nb = nbformat.from_dict(paginate(figures_on_subslides(
+            nbformat.read(executed / p.name, as_version=4))))
         body, _ = exporter.from_notebook_node(
             nb, resources={"metadata": {"name": rn.notebook_title(nb, p.stem)}})
+        body = body.replace("</head>", style + "</head>", 1)
         (out / f"{p.stem}.slides.html").write_text(body, encoding="utf-8")
         n += 1
         print(f"==> slides: {out / (p.stem + '.slides.html')}")

@@ -17,6 +17,7 @@ STEPS=(
     "execute notebooks|.venv/bin/python tools/run_notebooks.py"
     "student copies|.venv/bin/python tools/homework.py test-student"
     "book and slides|.venv/bin/python tools/book.py book --no-execute && .venv/bin/python tools/book.py slides --no-execute"
+    "?slides fit|.venv/bin/python tools/slide_fit.py"
     "?browser|.venv/bin/python tools/browser_test.py"
     "fresh machine|tools/fresh_machine.sh"
 )
