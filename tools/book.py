@@ -234,6 +234,7 @@ def build_book(paths: list[Path], executed: Path, out: Path, vend: Path | None) 
 
 FIGURE_MIMES = ("image/svg+xml", "image/png", "image/jpeg")
 FIGURE_TAG = "slide-figure"  # cells made by figures_on_subslides: input removed on the slide
+DENSE_TAG = "slide-dense"  # code or output too long for a slide: set at 12 px (rise.css)
 
 
 def slide_type(cell: dict) -> str:
@@ -247,7 +248,9 @@ def _is_figure(output: dict) -> bool:
 def figures_on_subslides(nb: dict) -> dict:
     """A copy of executed notebook `nb` for the slides: a code cell's figure (and whatever it
     prints after it) moves to a new input-less cell on a subslide of its own, below the code,
-    unless the cell is alone on its slide with at most three lines of code. A figure under its
+    unless the cell is alone on its slide with at most three lines of code; so do the outputs
+    of a cell too tall for one slide with them. Code still too long for a slide is tagged
+    DENSE_TAG (set smaller by rise.css). A figure under its
     code and the prose above it does not fit a 1280x720 slide; on its own it can be large.
     The notebook itself is not changed (the book and JupyterLab show the cell as written)."""
     nb = copy.deepcopy(nb)
@@ -263,6 +266,8 @@ def figures_on_subslides(nb: dict) -> dict:
         outputs = cell.get("outputs", []) if cell.get("cell_type") == "code" else []
         first = next((i for i, o in enumerate(outputs) if _is_figure(o)), None)
         lines = len("".join(cell.get("source", "")).strip().splitlines())
+        if first is None and outputs and cell_height(cell) > SLIDE_BUDGET:
+            first = 0  # a long printout: it goes below the code, like a figure
         if first is not None and (slide_has_content or lines > 3):
             figure = {"cell_type": "code", "execution_count": cell.get("execution_count"),
                       "id": f"{cell.get('id', 'cell')}-figure", "source": "",
@@ -270,9 +275,15 @@ def figures_on_subslides(nb: dict) -> dict:
                                    "tags": [FIGURE_TAG]},
                       "outputs": outputs[first:]}
             cell["outputs"] = outputs[:first]
+            for part in (cell, figure):
+                if cell_height(part) > SLIDE_BUDGET:
+                    part["metadata"]["tags"] = list(part["metadata"].get("tags", [])) + [DENSE_TAG]
             out += [cell, figure]
             slide_has_content = True
             continue
+        if cell.get("cell_type") == "code" and cell_height(cell) > SLIDE_BUDGET:
+            meta = cell.setdefault("metadata", {})
+            meta["tags"] = list(meta.get("tags", [])) + [DENSE_TAG]
         out.append(cell)
         slide_has_content = True
     nb["cells"] = out
@@ -282,12 +293,15 @@ def figures_on_subslides(nb: dict) -> dict:
 # Estimated heights in deck pixels under notebooks/rise.css (21 px prose at 1.35, 15 px code at
 # 1.3, on a 1280 px wide slide): calibrated against tools/slide_fit.py's measurements, and on the
 # generous side, so a slide the estimate fills is rarely one the browser finds too tall.
-SLIDE_BUDGET = 680  # of 720: the rest is margins
+SLIDE_BUDGET = 660  # of 720: a slide's content starts 40 px down, and a little to spare
 PROSE_LINE, PROSE_CHARS = 29.0, 112
 CODE_LINE, CODE_CHARS = 20.0, 132
+DENSE_LINE, DENSE_CHARS = 16.0, 165
 HEADING = {1: 66.0, 2: 56.0, 3: 46.0}
-FIGURE_MAX = 560.0  # rise.css: max-height of a figure on a slide
-TABLE_ROW = 24.0
+FIGURE_MAX = 500.0  # rise.css: max-height of a figure on a slide
+FIGURE_PAD = 47.0  # the output area around it (measured: the same for every figure)
+TABLE_ROW, DENSE_ROW = 24.0, 18.0
+OUTPUT_PAD = 13.0  # around each printed output (a cell's prints are often many outputs)
 DISPLAY_MATH_LINE = 40.0
 
 
@@ -337,17 +351,18 @@ def _figure_height(output: dict) -> float:
     return FIGURE_MAX
 
 
-def output_height(output: dict) -> float:
+def output_height(output: dict, dense: bool = False) -> float:
     if _is_figure(output):
-        return _figure_height(output) + 10.0
+        return _figure_height(output) + FIGURE_PAD
     data = output.get("data", {})
     text = output.get("text") or data.get("text/html") or data.get("text/plain") or ""
     text = "".join(text) if isinstance(text, list) else text
+    line, chars = (DENSE_LINE, DENSE_CHARS) if dense else (CODE_LINE, CODE_CHARS)
     if output.get("output_type") == "stream" or "text/html" not in data:
-        return _wrapped(text.splitlines(), CODE_CHARS) * CODE_LINE + 8.0
+        return _wrapped(text.splitlines(), chars) * line + OUTPUT_PAD
     rows = len(re.findall(r"<tr\b", text))
     caption = 30.0 if "<caption" in text else 0.0
-    return rows * TABLE_ROW + caption + 12.0 if rows else \
+    return rows * (DENSE_ROW if dense else TABLE_ROW) + caption + 12.0 if rows else \
         _wrapped(re.sub(r"<[^>]+>", "", text).splitlines(), PROSE_CHARS) * PROSE_LINE
 
 
@@ -357,10 +372,11 @@ def cell_height(cell: dict) -> float:
         return markdown_height(src) + 6.0
     if cell.get("cell_type") != "code":
         return 0.0
-    hidden = FIGURE_TAG in cell.get("metadata", {}).get("tags", [])
-    h = 0.0 if hidden or not src.strip() else \
-        _wrapped(src.rstrip().splitlines(), CODE_CHARS) * CODE_LINE + 16.0
-    return h + sum(output_height(o) for o in cell.get("outputs", [])) + 4.0
+    tags = cell.get("metadata", {}).get("tags", [])
+    line, chars = (DENSE_LINE, DENSE_CHARS) if DENSE_TAG in tags else (CODE_LINE, CODE_CHARS)
+    h = 0.0 if FIGURE_TAG in tags or not src.strip() else \
+        _wrapped(src.rstrip().splitlines(), chars) * line + 16.0
+    return h + sum(output_height(o, DENSE_TAG in tags) for o in cell.get("outputs", [])) + 4.0
 
 
 def markdown_blocks(src: str) -> list[tuple[str, str | None]]:

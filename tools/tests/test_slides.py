@@ -173,3 +173,22 @@ def test_reveal_module_id_is_read_from_the_deck():
     page = 'require({}, [\n "_static/reveal.js/dist/reveal.js",\n "x/notes.js"], f)'
     assert sf.reveal_module(page) == "_static/reveal.js/dist/reveal.js"
     assert sf.summary_line(1, 1, 0) == "slide fit: 1 slide in 1 deck, 0 overflow"
+
+
+def test_code_too_long_for_a_slide_is_set_dense_and_then_fits():
+    long = code("\n".join(f"let x{i} = {i};" for i in range(36)), kind="slide")
+    assert book.cell_height(long) > book.SLIDE_BUDGET
+    out = book.figures_on_subslides({"cells": [long]})["cells"]
+    assert book.DENSE_TAG in out[0]["metadata"]["tags"]
+    assert book.cell_height(out[0]) <= book.SLIDE_BUDGET
+    short = code("let x = 1;", kind="slide")
+    assert "tags" not in book.figures_on_subslides({"cells": [short]})["cells"][0]["metadata"]
+
+
+def test_a_long_printout_goes_below_its_code_on_a_subslide():
+    printout = stream("".join(f"line {i}\n" for i in range(30)))
+    cell = code("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\nl", [printout], kind="slide")
+    assert book.cell_height(cell) > book.SLIDE_BUDGET
+    out = book.figures_on_subslides({"cells": [cell]})["cells"]
+    assert len(out) == 2 and out[0]["outputs"] == [] and out[1]["outputs"] == [printout]
+    assert book.slide_type(out[1]) == "subslide"
