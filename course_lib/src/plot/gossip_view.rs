@@ -15,7 +15,7 @@ impl RoundsVsN {
     /// Mean rounds (markers) and log₂ N + ln N (line) against N, log x axis.
     pub fn chart(&self) -> Result<Figure> {
         LineChart::new(format!(
-            "Push gossip: rounds until all N know (mean of {} seeds) vs Pittel (1987)",
+            "Push gossip: rounds until all N know ({} seeds) vs Pittel",
             self.seeds
         ))
         .x_label("N (nodes, log scale)")
@@ -49,7 +49,7 @@ impl ResidueVsK {
     /// Demers' Table 1.
     pub fn chart(&self) -> Result<Figure> {
         let mut c = LineChart::new(format!(
-            "Rumor mongering ({:?}), N = {}: residue vs k (mean of {} seeds)",
+            "Rumor mongering ({:?}), N = {}: residue vs k ({} seeds)",
             self.rule, self.n, self.seeds
         ))
         .x_label("k")
@@ -58,13 +58,10 @@ impl ResidueVsK {
         .integer_x()
         .markers(true)
         .series("simulated", self.rows.iter().map(|r| (f64::from(r.0), r.1.max(1e-6))))
-        .series(
-            "closed form s = e^{−(k+1)(1−s)} (coin)",
-            self.rows.iter().map(|r| (f64::from(r.0), r.4)),
-        );
+        .series("coin formula", self.rows.iter().map(|r| (f64::from(r.0), r.4)));
         if self.rule == RumorRule::Counter {
             c = c.series(
-                "Demers et al. Table 1 (counter)",
+                "Demers Table 1",
                 DEMERS_TABLE_1.iter().map(|&(k, s, _)| (f64::from(k), s)),
             );
         }
@@ -84,7 +81,7 @@ impl ResidueVsK {
         .y_label("residue s (log scale)")
         .log_y()
         .markers(true)
-        .series("simulated, k = 1, 2, …", self.rows.iter().map(|r| (r.3, r.1.max(1e-6))))
+        .series("simulated, k = 1…5", self.rows.iter().map(|r| (r.3, r.1.max(1e-6))))
         .series("s = e^{−m}", curve)
         .render()
     }
