@@ -25,17 +25,17 @@ use crate::sim::{Bugs, Ctx, Experiment, Network, Node, NodeId, Simulation};
 use super::Exchange;
 
 /// A merge: fold what a peer sent (`heard`, one count per node) into mine.
-pub type Merge = fn(&mut Vec<u64>, &[u64]);
+pub type Merge = fn(&mut [u64], &[u64]);
 
 /// The G-Counter merge: element-wise maximum.
-pub fn merge_max(mine: &mut Vec<u64>, heard: &[u64]) {
+pub fn merge_max(mine: &mut [u64], heard: &[u64]) {
     for (m, h) in mine.iter_mut().zip(heard) {
         *m = (*m).max(*h);
     }
 }
 
 /// The naïve merge (a planted bug): add what you hear about the others.
-pub fn merge_add(mine: &mut Vec<u64>, heard: &[u64]) {
+pub fn merge_add(mine: &mut [u64], heard: &[u64]) {
     for (m, h) in mine.iter_mut().zip(heard) {
         *m += *h;
     }

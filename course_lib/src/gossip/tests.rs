@@ -296,10 +296,10 @@ fn adding_what_you_hear_double_counts_and_is_caught() -> Result<()> {
     assert!(cfg.run(1)?.estimates.iter().all(|&e| e > cfg.true_total()));
     assert!(judge_merge(merge_max).is_ok());
     assert!(judge_merge(merge_add).unwrap_err().contains("double counting"));
-    fn replace(mine: &mut Vec<u64>, heard: &[u64]) {
+    fn replace(mine: &mut [u64], heard: &[u64]) {
         mine.copy_from_slice(heard);
     }
-    fn own_only(_: &mut Vec<u64>, _: &[u64]) {}
+    fn own_only(_: &mut [u64], _: &[u64]) {}
     assert!(judge_merge(replace).is_err());
     assert!(judge_merge(own_only).unwrap_err().contains("converged"));
     Ok(())

@@ -140,11 +140,10 @@ fn suspicion_name(s: Option<f64>) -> String {
     }
 }
 
-fn by_suspicion(
-    stats: &[SwimStats],
-    y: impl Fn(&SwimStats) -> f64,
-) -> Vec<(String, Vec<(f64, f64)>)> {
-    let mut out: Vec<(Option<f64>, Vec<(f64, f64)>)> = Vec::new();
+type Series = Vec<(f64, f64)>;
+
+fn by_suspicion(stats: &[SwimStats], y: impl Fn(&SwimStats) -> f64) -> Vec<(String, Series)> {
+    let mut out: Vec<(Option<f64>, Series)> = Vec::new();
     for s in stats {
         let v = y(s);
         if !v.is_finite() {
