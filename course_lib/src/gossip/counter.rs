@@ -34,10 +34,11 @@ pub fn merge_max(mine: &mut [u64], heard: &[u64]) {
     }
 }
 
-/// The naïve merge (a planted bug): add what you hear about the others.
+/// The naïve merge (a planted bug): add what you hear (saturating at `u64::MAX`: the
+/// estimates grow exponentially).
 pub fn merge_add(mine: &mut [u64], heard: &[u64]) {
     for (m, h) in mine.iter_mut().zip(heard) {
-        *m += *h;
+        *m = m.saturating_add(*h);
     }
 }
 
@@ -96,7 +97,7 @@ impl CounterNode {
     }
     /// This node's estimate of the global count (sum of its vector).
     pub fn estimate(&self) -> u64 {
-        self.counts.iter().sum()
+        self.counts.iter().fold(0u64, |a, &c| a.saturating_add(c))
     }
 
     fn heard(&mut self, counts: &[u64]) {
@@ -288,7 +289,7 @@ impl CounterConfig {
             })
             .property("converged to the true total", move |sim| {
                 for (i, node) in sim.nodes().iter().enumerate() {
-                    let e: u64 = node.counts.iter().sum();
+                    let e = node.estimate();
                     if e != total {
                         return Err(format!("n{i} estimates {e}, the true total is {total}"));
                     }
