@@ -29,6 +29,7 @@
 //! | [`paxos`] | consensus: single-decree Paxos on the simulator, the agreement checker, planted bugs, dueling proposers, a Multi-Paxos sketch | 06 |
 //! | [`raft`] | Raft: election, log replication, the five safety properties as monitors, planted bugs, the election-time experiment, Multi-Raft, the workshop handlers | 07 |
 //! | [`partition`] | partitioning: hash mod N, consistent hashing with virtual nodes (and the Beta law of a node's share), jump hash, rendezvous hashing, range partitioning with hot spots and adaptive splitting, directories; load imbalance and data movement | 14 |
+//! | [`gossip`] | gossip and membership: push gossip rounds vs n (Pittel), anti-entropy push/pull/push-pull, rumor mongering residue vs traffic (Demers), SWIM on the simulator (ping, ping-req, suspicion, incarnations, piggybacked dissemination, planted bugs), a gossiped global counter | 17 |
 //! | [`mapreduce`] | MapReduce on simulated workers: map and reduce tasks, hash partitioning, worker failure and re-execution, stragglers and backup tasks, word count, the paper's sort at scale | 24 |
 //! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
 //! | [`replication`] | sync/async/quorum replication of a key-value store on the simulator, read repair, sloppy quorums, hinted handoff, the sharded-KV workshop | 15 |
@@ -64,6 +65,7 @@ pub mod coord;
 pub mod detector;
 pub mod dist;
 pub mod error;
+pub mod gossip;
 pub mod grade;
 pub mod ids;
 pub mod latency;

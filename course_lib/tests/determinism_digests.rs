@@ -151,6 +151,7 @@ const PINS: &[Pin] = &[
         mapreduce_text,
         "82690ee636ec88c38659b7759938b41f30db5e5e25dfbbd17c5508b19fdbc550",
     ),
+    ("gossip", gossip_text, "0bb617a2b74bd4573b997be51202332b97288a86db281e7e807a8b82aa1072a4"),
 ];
 
 fn sha256_hex(text: &str) -> String {
@@ -1295,6 +1296,39 @@ fn mapreduce_text() -> Out {
 #[test]
 fn mapreduce() {
     check("mapreduce");
+}
+
+/// Push rounds, rumor mongering (both rules), anti-entropy residues, SWIM under loss with a
+/// crash (every member's transitions and the trace digest), the gossiped counter under loss and
+/// duplication.
+fn gossip_text() -> Out {
+    use course_lib::gossip::counter::CounterConfig;
+    use course_lib::gossip::swim::SwimConfig;
+    use course_lib::gossip::*;
+    let mut t = String::new();
+    writeln!(t, "push {} {}", push_rounds(1_000, 3)?, push_rounds(50_000, 4)?)?;
+    for rule in [RumorRule::Coin, RumorRule::Counter] {
+        writeln!(t, "rumor {:?}", rumor_mongering_with(2_000, 2, rule, 5)?)?;
+    }
+    for ex in Exchange::ALL {
+        writeln!(t, "anti-entropy {:?}", anti_entropy(500, ex, 6)?)?;
+    }
+    writeln!(t, "swim first {}", swim_first_detection(20, 100, 7)?)?;
+    let cfg = SwimConfig::new(8).loss(0.1).crash(6, 700.0).horizon_ms(2_000.0);
+    writeln!(t, "swim {:?}", cfg.run(8)?)?;
+    let sim = cfg.traced(8)?;
+    writeln!(t, "swim trace {}", sim.trace().digest())?;
+    for (i, n) in sim.nodes().iter().enumerate() {
+        writeln!(t, "n{i} inc {} {:?}", n.incarnation(), n.transitions())?;
+    }
+    let c = CounterConfig::new(6).faulty(0.2, 0.2).run(9)?;
+    writeln!(t, "counter {:?} {:?} {}", c.estimates, c.converged_ms, c.messages)?;
+    Ok(t)
+}
+
+#[test]
+fn gossip() {
+    check("gossip");
 }
 
 /// Every entry of `PINS` has its own test above (a test per module names the failing module).
