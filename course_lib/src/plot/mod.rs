@@ -68,6 +68,7 @@ mod cdf;
 mod chat_view;
 mod consistency_view;
 mod coord_view;
+mod crdt_view;
 mod frame;
 mod heatmap;
 mod histogram;
@@ -90,6 +91,7 @@ mod trace_view;
 
 pub use bar::BarChart;
 pub use cdf::CdfChart;
+pub use crdt_view::{anti_entropy_chart, convergence_chart};
 pub use heatmap::Heatmap;
 pub use histogram::Histogram;
 pub use line::LineChart;
