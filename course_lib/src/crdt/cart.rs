@@ -292,9 +292,8 @@ fn visible(a: &Op, replica: usize, t: f64, delay: f64) -> bool {
 fn reference(ops: &[Op], delay: f64) -> Vec<u32> {
     let mut items = BTreeSet::new();
     for a in ops.iter().filter(|o| o.add) {
-        let removed = ops
-            .iter()
-            .any(|r| !r.add && r.item == a.item && visible(a, r.shopper, r.t, delay));
+        let removed =
+            ops.iter().any(|r| !r.add && r.item == a.item && visible(a, r.shopper, r.t, delay));
         if !removed {
             items.insert(a.item);
         }

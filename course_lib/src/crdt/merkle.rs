@@ -49,7 +49,11 @@ impl RangeMerkle {
     /// The tree of `items` (key → value) with `2^depth` leaves (`depth ≤ 24`).
     pub fn build(items: &BTreeMap<u64, u64>, depth: u32) -> Result<RangeMerkle> {
         if depth > MAX_DEPTH {
-            return Err(Error::out_of_range("depth", depth, format!("must be at most {MAX_DEPTH}")));
+            return Err(Error::out_of_range(
+                "depth",
+                depth,
+                format!("must be at most {MAX_DEPTH}"),
+            ));
         }
         let n_leaves = 1usize << depth;
         let mut leaves: Vec<Vec<(u64, u64)>> = vec![Vec::new(); n_leaves];
@@ -147,7 +151,10 @@ pub fn diff(a: &RangeMerkle, b: &RangeMerkle) -> Result<SyncCost> {
     if a.depth != b.depth {
         return Err(Error::invalid(
             "Merkle comparison",
-            format!("the trees have depths {} and {}: both replicas must use the same depth", a.depth, b.depth),
+            format!(
+                "the trees have depths {} and {}: both replicas must use the same depth",
+                a.depth, b.depth
+            ),
         ));
     }
     let n_leaves = 1usize << a.depth;
@@ -210,7 +217,12 @@ pub fn depth_for(keys: usize, leaf_size: usize) -> Result<u32> {
 /// Two replicas of `keys` random keys (seeded: `Stream::Scenario("crdt merkle", 0)`) whose
 /// values differ on `differing` of them; the cost of finding those with a tree of leaves of
 /// about `leaf_size` keys.
-pub fn anti_entropy(keys: usize, differing: usize, leaf_size: usize, seed: u64) -> Result<SyncCost> {
+pub fn anti_entropy(
+    keys: usize,
+    differing: usize,
+    leaf_size: usize,
+    seed: u64,
+) -> Result<SyncCost> {
     validate::at_least("keys", keys, 1)?;
     if differing > keys {
         return Err(Error::out_of_range(

@@ -359,9 +359,7 @@ impl<T: Clone + PartialEq + Debug> MvRegister<T> {
 impl<T: PartialEq> PartialEq for MvRegister<T> {
     fn eq(&self, other: &Self) -> bool {
         let covered = |a: &[(T, VersionVector)], b: &[(T, VersionVector)]| {
-            a.iter().all(|(x, v)| {
-                b.iter().any(|(y, w)| x == y && v.compare(w) == Causality::Equal)
-            })
+            a.iter().all(|(x, v)| b.iter().any(|(y, w)| x == y && v.compare(w) == Causality::Equal))
         };
         self.entries.len() == other.entries.len()
             && covered(&self.entries, &other.entries)
@@ -373,11 +371,8 @@ impl<T: Clone + PartialEq + Debug> Crdt for MvRegister<T> {
     fn merge(&mut self, other: &Self) {
         let mut all: Vec<(T, VersionVector)> = Vec::new();
         for (x, v) in self.entries.iter().chain(&other.entries) {
-            let dominated = self
-                .entries
-                .iter()
-                .chain(&other.entries)
-                .any(|(_, w)| v.happened_before(w));
+            let dominated =
+                self.entries.iter().chain(&other.entries).any(|(_, w)| v.happened_before(w));
             let dup = all.iter().any(|(_, w)| v.compare(w) == Causality::Equal);
             if !dominated && !dup {
                 all.push((x.clone(), v.clone()));
@@ -418,7 +413,11 @@ impl<T: Ord + Clone + Debug> OrSet<T> {
 
     /// [`OrSet::new`], with an error for a replica id of [`MAX_REPLICAS`] or more.
     pub fn try_new(replica: usize) -> Result<OrSet<T>> {
-        Ok(OrSet { replica: check_replica(replica)?, entries: BTreeMap::new(), seen: VersionVector::new(0) })
+        Ok(OrSet {
+            replica: check_replica(replica)?,
+            entries: BTreeMap::new(),
+            seen: VersionVector::new(0),
+        })
     }
 
     /// Add `x` with a fresh dot (replica, counter).

@@ -255,9 +255,15 @@ fn rng_or(s: &mut OrSet<u8>, r: &mut SimRng) {
 fn check_laws_passes_every_crate_type() {
     let r = check_laws(GCounter::new, |c, r| c.increment(r.below(4)), 200, 1).unwrap();
     assert!(r.passed() && r.trials == 200, "{r}");
-    assert!(check_laws(PNCounter::new, |c, r| pn_up(c, r.below(256) as u8), 200, 2).unwrap().passed());
-    assert!(check_laws(LwwRegister::new, |c, r| lww_up(c, r.below(256) as u8), 200, 3).unwrap().passed());
-    assert!(check_laws(MvRegister::new, |c, r| mv_up(c, r.below(256) as u8), 200, 4).unwrap().passed());
+    assert!(check_laws(PNCounter::new, |c, r| pn_up(c, r.below(256) as u8), 200, 2)
+        .unwrap()
+        .passed());
+    assert!(check_laws(LwwRegister::new, |c, r| lww_up(c, r.below(256) as u8), 200, 3)
+        .unwrap()
+        .passed());
+    assert!(check_laws(MvRegister::new, |c, r| mv_up(c, r.below(256) as u8), 200, 4)
+        .unwrap()
+        .passed());
     assert!(check_laws(OrSet::new, rng_or, 200, 5).unwrap().passed());
 }
 
@@ -297,7 +303,10 @@ fn gossip_converges_after_the_partition_heals_for_every_seed() {
     for seed in 0..20 {
         let r = run(&cfg, GCounter::new, |c, _| c.increment(1), seed).unwrap();
         assert!(r.converged, "seed {seed}: {r}");
-        assert!(r.states.iter().all(|c| c.value() == 48), "seed {seed}: every increment counted once");
+        assert!(
+            r.states.iter().all(|c| c.value() == 48),
+            "seed {seed}: every increment counted once"
+        );
         assert!(r.quiet_from_ms >= 400.0 && r.convergence_ms.is_some());
         let s = run(&cfg, OrSet::new, |s, r| rng_or(s, r), seed).unwrap();
         assert!(s.converged, "seed {seed}: {s}");
@@ -310,7 +319,8 @@ fn gossip_converges_after_the_partition_heals_for_every_seed() {
 #[test]
 fn during_the_partition_the_halves_disagree() {
     // horizon inside the partition: the final property must fail
-    let cfg = GossipConfig::new(6, 20.0).updates(8, 15.0).partition(0.0, 2_000.0).horizon_ms(1_000.0);
+    let cfg =
+        GossipConfig::new(6, 20.0).updates(8, 15.0).partition(0.0, 2_000.0).horizon_ms(1_000.0);
     let r = run(&cfg, GCounter::new, |c, _| c.increment(1), 3).unwrap();
     assert!(!r.converged && r.convergence_ms.is_none());
     let left: Vec<u64> = r.states.iter().map(|c| c.value()).collect();
@@ -341,7 +351,9 @@ fn convergence_time_grows_with_the_gossip_interval() {
 
 #[test]
 fn gossip_config_errors_say_what_is_allowed() {
-    let e = |c: GossipConfig| experiment(&c, GCounter::new, |c, _| c.increment(1)).err().unwrap().to_string();
+    let e = |c: GossipConfig| {
+        experiment(&c, GCounter::new, |c, _| c.increment(1)).err().unwrap().to_string()
+    };
     assert!(e(GossipConfig::new(1, 10.0)).contains("at least 2"));
     assert!(e(GossipConfig::new(3, 0.0)).contains("interval_ms"));
     assert!(e(GossipConfig::new(3, 10.0).partition(50.0, 50.0)).contains("the end must be later"));
@@ -471,7 +483,10 @@ fn merkle_cost_is_about_d_log_l_hashes_and_far_below_full_state() {
 
 #[test]
 fn merkle_errors() {
-    assert!(anti_entropy(10, 11, 4, 1).unwrap_err().to_string().contains("at most the number of keys (10)"));
+    assert!(anti_entropy(10, 11, 4, 1)
+        .unwrap_err()
+        .to_string()
+        .contains("at most the number of keys (10)"));
     assert!(anti_entropy(10, 1, 0, 1).unwrap_err().to_string().contains("leaf_size"));
     let m = std::collections::BTreeMap::new();
     assert!(RangeMerkle::build(&m, 25).unwrap_err().to_string().contains("at most 24"));
@@ -479,4 +494,63 @@ fn merkle_errors() {
     assert!(diff(&a, &b).unwrap_err().to_string().contains("same depth"));
     assert_eq!(depth_for(16, 16).unwrap(), 0);
     assert_eq!(depth_for(17, 16).unwrap(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notebook 18's claims, with the notebook's seeds
+
+#[test]
+fn notebook_18_prose_holds() {
+    // §2: LWW keeps "add milk" (clock 1 000 beats 990); siblings keep both
+    let (mut r1, mut r2) = (LwwRegister::new(1), LwwRegister::new(2));
+    r1.set("add milk", 1_000);
+    r2.set("add eggs", 990);
+    r1.merge(&r2);
+    assert_eq!(r1.get(), Some(&"add milk"));
+    // the skew table: LWW loses adds even at skew 0, more at 500; siblings lose none but undo deletes
+    let rows = losses_vs_skew(&CartScenario::new(0.0), &[0.0, 20.0, 100.0, 500.0], 100).unwrap();
+    assert!(rows[0].lww_lost > 0.5 && rows[0].lww_runs_with_loss > 20, "{rows:?}");
+    assert!(rows[3].lww_lost > rows[0].lww_lost * 1.3, "{rows:?}");
+    assert!(rows.iter().all(|r| r.siblings_lost == 0.0 && r.siblings_resurrected > 0.0));
+    // §3: the PN-counter cell: 5 − 2 + 4 = 7 everywhere (checked by hand in the cell's print)
+    // the summing merge: idempotence and convergence fail, commutativity and associativity hold
+    let r = check_laws(SummingCounter::new, |c, r| c.increment(1 + r.below(3)), 200, 1).unwrap();
+    assert!(r.failures.iter().any(|f| f.starts_with("not idempotent")));
+    assert!(
+        !r.failures.iter().any(|f| f.contains("commutative") || f.contains("associative")),
+        "{r}"
+    );
+    assert!(check_laws(OrSet::new, rng_or_nb, 200, 1).unwrap().passed());
+    // §4: each half counts its own 24 during the partition, all 48 after; OR-set sweep passes
+    let cfg = GossipConfig::new(6, 20.0).updates(8, 15.0).partition(0.0, 400.0);
+    let during =
+        run(&cfg.clone().horizon_ms(390.0), GCounter::new, |c, _| c.increment(1), 1).unwrap();
+    assert!(during.states.iter().all(|c| c.value() == 24), "{during:?}");
+    let after = run(&cfg, GCounter::new, |c, _| c.increment(1), 1).unwrap();
+    assert!(after.converged && after.states.iter().all(|c| c.value() == 48));
+    let sweep = experiment(&cfg, OrSet::new, rng_or_nb).unwrap();
+    assert!(sweep.sweep(0..20, crate::sim::Sweep::StopAtFirst).unwrap().passed());
+    // "a few intervals for eight replicas", proportional to the interval
+    let pts = convergence_vs_interval(8, &[5.0, 10.0, 20.0, 40.0, 80.0], 10).unwrap();
+    assert!(pts.windows(2).all(|w| w[0].mean_ms < w[1].mean_ms), "{pts:?}");
+    assert!(pts.iter().all(|p| (2.0..10.0).contains(&(p.mean_ms / p.interval_ms))), "{pts:?}");
+    // §5: 27 hashes for one difference among 100 000 keys, about a kilobyte vs 1.6 MB;
+    // d = 30 000 costs more than the full state
+    let one = anti_entropy(100_000, 1, 16, 1).unwrap();
+    assert_eq!((one.hashes, one.depth, one.full_bytes), (27, 13, 1_600_000));
+    assert!((500..2_000).contains(&one.bytes), "{one}");
+    let many = anti_entropy(100_000, 30_000, 16, 1).unwrap();
+    assert!(many.bytes > many.full_bytes, "{many}");
+    // exercise 2: the LWW cart loses an item at ±100 ms, seed 3
+    let lww = run_cart::<LwwCart>(&CartScenario::new(100.0), 3).unwrap();
+    assert!(!lww.lost.is_empty(), "{lww}");
+}
+
+fn rng_or_nb(s: &mut OrSet<u8>, r: &mut SimRng) {
+    let x = r.below(4) as u8;
+    if r.uniform() < 0.6 {
+        s.add(x)
+    } else {
+        s.remove(&x)
+    }
 }
