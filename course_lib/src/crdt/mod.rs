@@ -257,7 +257,7 @@ impl<T: Clone + PartialEq + Debug> LwwRegister<T> {
     /// (timestamp, replica) is not larger than the current one's is lost, as in LWW.
     pub fn set(&mut self, value: T, timestamp: u64) {
         let stamp = (timestamp, self.replica);
-        if self.current.as_ref().is_none_or(|(t, r, _)| stamp > (*t, *r)) {
+        if !matches!(&self.current, Some((t, r, _)) if stamp <= (*t, *r)) {
             self.current = Some((timestamp, self.replica, value));
         }
     }
@@ -301,7 +301,7 @@ impl<T: PartialEq> PartialEq for LwwRegister<T> {
 impl<T: Clone + PartialEq + Debug> Crdt for LwwRegister<T> {
     fn merge(&mut self, other: &Self) {
         if let Some((t, r, v)) = &other.current {
-            if self.current.as_ref().is_none_or(|(t0, r0, _)| (*t, *r) > (*t0, *r0)) {
+            if !matches!(&self.current, Some((t0, r0, _)) if (*t, *r) <= (*t0, *r0)) {
                 self.current = Some((*t, *r, v.clone()));
             }
         }

@@ -308,7 +308,7 @@ fn gossip_converges_after_the_partition_heals_for_every_seed() {
             "seed {seed}: every increment counted once"
         );
         assert!(r.quiet_from_ms >= 400.0 && r.convergence_ms.is_some());
-        let s = run(&cfg, OrSet::new, |s, r| rng_or(s, r), seed).unwrap();
+        let s = run(&cfg, OrSet::new, rng_or, seed).unwrap();
         assert!(s.converged, "seed {seed}: {s}");
     }
     // the harness sweep says the same
