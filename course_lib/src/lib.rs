@@ -20,6 +20,7 @@
 //! | [`stats`] | the sample quantile (p50, p99 of measured latencies): one definition, Hyndman & Fan type 7 | 00 onwards |
 //! | [`sim`] | the deterministic discrete-event simulator: nodes, network, faults, traces | 01 onwards |
 //! | [`chain`] | hash chains, proof of work, fork choice, stale blocks, the double-spend race | 09 |
+//! | [`crdt`] | eventual consistency: version vectors, LWW vs siblings under clock skew, CRDTs (G-/PN-counter, LWW and multi-value registers, OR-set) and their laws, gossip on the harness with a healing partition, Merkle-tree anti-entropy | 18 |
 //! | [`clock`] | physical clocks, NTP, Lamport, vector and hybrid logical clocks, TrueTime, lag compensation | 05 |
 //! | [`detector`] | "slow or dead?": timeout failure detectors on heavy-tailed delays | 01 |
 //! | [`latency`] | the latency ladder and the tail-at-scale arithmetic | 01 |
@@ -62,6 +63,7 @@ pub mod chat;
 pub mod clock;
 pub mod consistency;
 pub mod coord;
+pub mod crdt;
 pub mod detector;
 pub mod dist;
 pub mod error;

@@ -97,6 +97,7 @@ const PINS: &[Pin] = &[
         "0d3c34b7f0d31162e0eded646c961b0820eee47ec30aa38ca4b1d851006a0653",
     ),
     ("raft", raft_text, "6a79da696fd5c25af67ce8c873cd6b466f4587eaa731a9d4974b78a87a7e9357"),
+    ("crdt", crdt_text, "5ec1cac11efb538989950e7525b4a7925e4e157e0d15bab90ed80b8676cfb334"),
     (
         "consistency",
         consistency_text,
@@ -1326,9 +1327,51 @@ fn gossip_text() -> Out {
     Ok(t)
 }
 
+/// CRDT replicas gossiping through a partition that heals (every final state, the convergence
+/// time, the messages), the summing planted bug's violation, a cart scenario under skew for the
+/// LWW and siblings carts, and a Merkle anti-entropy cost.
+fn crdt_text() -> Out {
+    use course_lib::crdt::cart::*;
+    use course_lib::crdt::gossip::*;
+    use course_lib::crdt::merkle::anti_entropy;
+    use course_lib::crdt::{GCounter, OrSet};
+    let mut t = String::new();
+    let cfg = GossipConfig::new(5, 15.0).updates(6, 12.0).partition(20.0, 250.0);
+    let r = run(
+        &cfg,
+        OrSet::new,
+        |s: &mut OrSet<u8>, rng| {
+            let x = rng.below(6) as u8;
+            if rng.uniform() < 0.7 {
+                s.add(x)
+            } else {
+                s.remove(&x)
+            }
+        },
+        7,
+    )?;
+    writeln!(t, "or-set {r} {:?} states {:?}", r.convergence_ms, r.states)?;
+    let g = run(&cfg, GCounter::new, |c, rng| c.increment(1 + rng.below(3)), 7)?;
+    writeln!(t, "gcounter {g} {:?} {:?}", g.convergence_ms, g.states)?;
+    let s = run(&cfg, SummingCounter::new, |c, _| c.increment(1), 7)?;
+    writeln!(t, "summing {s} {:?}", s.states)?;
+    for skew in [0.0, 300.0] {
+        let scn = CartScenario::new(skew);
+        writeln!(t, "lww {}", run_cart::<LwwCart>(&scn, 5)?)?;
+        writeln!(t, "siblings {}", run_cart::<SiblingsCart>(&scn, 5)?)?;
+    }
+    writeln!(t, "merkle {:?}", anti_entropy(5_000, 20, 8, 3)?)?;
+    Ok(t)
+}
+
 #[test]
 fn gossip() {
     check("gossip");
+}
+
+#[test]
+fn crdt() {
+    check("crdt");
 }
 
 /// Every entry of `PINS` has its own test above (a test per module names the failing module).

@@ -68,6 +68,7 @@ mod cdf;
 mod chat_view;
 mod consistency_view;
 mod coord_view;
+mod crdt_view;
 mod frame;
 mod gossip_view;
 mod heatmap;
@@ -94,6 +95,7 @@ pub use cdf::CdfChart;
 pub use gossip_view::{
     anti_entropy_chart, swim_detection_chart, swim_false_deaths_chart, swim_table,
 };
+pub use crdt_view::{merkle_cost_chart, convergence_chart};
 pub use heatmap::Heatmap;
 pub use histogram::Histogram;
 pub use line::LineChart;
