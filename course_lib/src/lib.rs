@@ -20,6 +20,7 @@
 //! | [`stats`] | the sample quantile (p50, p99 of measured latencies): one definition, Hyndman & Fan type 7 | 00 onwards |
 //! | [`sim`] | the deterministic discrete-event simulator: nodes, network, faults, traces | 01 onwards |
 //! | [`chain`] | hash chains, proof of work, fork choice, stale blocks, the double-spend race | 09 |
+//! | [`crdt`] | eventual consistency: version vectors, LWW vs siblings under clock skew, CRDTs (G-/PN-counter, LWW and multi-value registers, OR-set) and their laws, gossip on the harness with a healing partition, Merkle-tree anti-entropy | 18 |
 //! | [`clock`] | physical clocks, NTP, Lamport, vector and hybrid logical clocks, TrueTime, lag compensation | 05 |
 //! | [`detector`] | "slow or dead?": timeout failure detectors on heavy-tailed delays | 01 |
 //! | [`latency`] | the latency ladder and the tail-at-scale arithmetic | 01 |
@@ -29,6 +30,7 @@
 //! | [`paxos`] | consensus: single-decree Paxos on the simulator, the agreement checker, planted bugs, dueling proposers, a Multi-Paxos sketch | 06 |
 //! | [`raft`] | Raft: election, log replication, the five safety properties as monitors, planted bugs, the election-time experiment, Multi-Raft, the workshop handlers | 07 |
 //! | [`partition`] | partitioning: hash mod N, consistent hashing with virtual nodes (and the Beta law of a node's share), jump hash, rendezvous hashing, range partitioning with hot spots and adaptive splitting, directories; load imbalance and data movement | 14 |
+//! | [`gossip`] | gossip and membership: push gossip rounds vs n (Pittel), anti-entropy push/pull/push-pull, rumor mongering residue vs traffic (Demers), SWIM on the simulator (ping, ping-req, suspicion, incarnations, piggybacked dissemination, planted bugs), a gossiped global counter | 17 |
 //! | [`mapreduce`] | MapReduce on simulated workers: map and reduce tasks, hash partitioning, worker failure and re-execution, stragglers and backup tasks, word count, the paper's sort at scale | 24 |
 //! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
 //! | [`replication`] | sync/async/quorum replication of a key-value store on the simulator, read repair, sloppy quorums, hinted handoff, the sharded-KV workshop | 15 |
@@ -61,9 +63,11 @@ pub mod chat;
 pub mod clock;
 pub mod consistency;
 pub mod coord;
+pub mod crdt;
 pub mod detector;
 pub mod dist;
 pub mod error;
+pub mod gossip;
 pub mod grade;
 pub mod ids;
 pub mod latency;

@@ -97,6 +97,7 @@ const PINS: &[Pin] = &[
         "0d3c34b7f0d31162e0eded646c961b0820eee47ec30aa38ca4b1d851006a0653",
     ),
     ("raft", raft_text, "6a79da696fd5c25af67ce8c873cd6b466f4587eaa731a9d4974b78a87a7e9357"),
+    ("crdt", crdt_text, "5ec1cac11efb538989950e7525b4a7925e4e157e0d15bab90ed80b8676cfb334"),
     (
         "consistency",
         consistency_text,
@@ -151,6 +152,7 @@ const PINS: &[Pin] = &[
         mapreduce_text,
         "82690ee636ec88c38659b7759938b41f30db5e5e25dfbbd17c5508b19fdbc550",
     ),
+    ("gossip", gossip_text, "0bb617a2b74bd4573b997be51202332b97288a86db281e7e807a8b82aa1072a4"),
 ];
 
 fn sha256_hex(text: &str) -> String {
@@ -1295,6 +1297,81 @@ fn mapreduce_text() -> Out {
 #[test]
 fn mapreduce() {
     check("mapreduce");
+}
+
+/// Push rounds, rumor mongering (both rules), anti-entropy residues, SWIM under loss with a
+/// crash (every member's transitions and the trace digest), the gossiped counter under loss and
+/// duplication.
+fn gossip_text() -> Out {
+    use course_lib::gossip::counter::CounterConfig;
+    use course_lib::gossip::swim::SwimConfig;
+    use course_lib::gossip::*;
+    let mut t = String::new();
+    writeln!(t, "push {} {}", push_rounds(1_000, 3)?, push_rounds(50_000, 4)?)?;
+    for rule in [RumorRule::Coin, RumorRule::Counter] {
+        writeln!(t, "rumor {:?}", rumor_mongering_with(2_000, 2, rule, 5)?)?;
+    }
+    for ex in Exchange::ALL {
+        writeln!(t, "anti-entropy {:?}", anti_entropy(500, ex, 6)?)?;
+    }
+    writeln!(t, "swim first {}", swim_first_detection(20, 100, 7)?)?;
+    let cfg = SwimConfig::new(8).loss(0.1).crash(6, 700.0).horizon_ms(2_000.0);
+    writeln!(t, "swim {:?}", cfg.run(8)?)?;
+    let sim = cfg.traced(8)?;
+    writeln!(t, "swim trace {}", sim.trace().digest())?;
+    for (i, n) in sim.nodes().iter().enumerate() {
+        writeln!(t, "n{i} inc {} {:?}", n.incarnation(), n.transitions())?;
+    }
+    let c = CounterConfig::new(6).faulty(0.2, 0.2).run(9)?;
+    writeln!(t, "counter {:?} {:?} {}", c.estimates, c.converged_ms, c.messages)?;
+    Ok(t)
+}
+
+/// CRDT replicas gossiping through a partition that heals (every final state, the convergence
+/// time, the messages), the summing planted bug's violation, a cart scenario under skew for the
+/// LWW and siblings carts, and a Merkle anti-entropy cost.
+fn crdt_text() -> Out {
+    use course_lib::crdt::cart::*;
+    use course_lib::crdt::gossip::*;
+    use course_lib::crdt::merkle::anti_entropy;
+    use course_lib::crdt::{GCounter, OrSet};
+    let mut t = String::new();
+    let cfg = GossipConfig::new(5, 15.0).updates(6, 12.0).partition(20.0, 250.0);
+    let r = run(
+        &cfg,
+        OrSet::new,
+        |s: &mut OrSet<u8>, rng| {
+            let x = rng.below(6) as u8;
+            if rng.uniform() < 0.7 {
+                s.add(x)
+            } else {
+                s.remove(&x)
+            }
+        },
+        7,
+    )?;
+    writeln!(t, "or-set {r} {:?} states {:?}", r.convergence_ms, r.states)?;
+    let g = run(&cfg, GCounter::new, |c, rng| c.increment(1 + rng.below(3)), 7)?;
+    writeln!(t, "gcounter {g} {:?} {:?}", g.convergence_ms, g.states)?;
+    let s = run(&cfg, SummingCounter::new, |c, _| c.increment(1), 7)?;
+    writeln!(t, "summing {s} {:?}", s.states)?;
+    for skew in [0.0, 300.0] {
+        let scn = CartScenario::new(skew);
+        writeln!(t, "lww {}", run_cart::<LwwCart>(&scn, 5)?)?;
+        writeln!(t, "siblings {}", run_cart::<SiblingsCart>(&scn, 5)?)?;
+    }
+    writeln!(t, "merkle {:?}", anti_entropy(5_000, 20, 8, 3)?)?;
+    Ok(t)
+}
+
+#[test]
+fn gossip() {
+    check("gossip");
+}
+
+#[test]
+fn crdt() {
+    check("crdt");
 }
 
 /// Every entry of `PINS` has its own test above (a test per module names the failing module).

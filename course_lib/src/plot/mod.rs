@@ -68,7 +68,9 @@ mod cdf;
 mod chat_view;
 mod consistency_view;
 mod coord_view;
+mod crdt_view;
 mod frame;
+mod gossip_view;
 mod heatmap;
 mod histogram;
 mod line;
@@ -90,6 +92,10 @@ mod trace_view;
 
 pub use bar::BarChart;
 pub use cdf::CdfChart;
+pub use gossip_view::{
+    anti_entropy_chart, swim_detection_chart, swim_false_deaths_chart, swim_table,
+};
+pub use crdt_view::{merkle_cost_chart, convergence_chart};
 pub use heatmap::Heatmap;
 pub use histogram::Histogram;
 pub use line::LineChart;
