@@ -92,10 +92,10 @@ mod trace_view;
 
 pub use bar::BarChart;
 pub use cdf::CdfChart;
+pub use crdt_view::{convergence_chart, merkle_cost_chart};
 pub use gossip_view::{
     anti_entropy_chart, swim_detection_chart, swim_false_deaths_chart, swim_table,
 };
-pub use crdt_view::{merkle_cost_chart, convergence_chart};
 pub use heatmap::Heatmap;
 pub use histogram::Histogram;
 pub use line::LineChart;
