@@ -245,14 +245,22 @@ def _is_figure(output: dict) -> bool:
     return any(m in output.get("data", {}) for m in FIGURE_MIMES)
 
 
+def _dense_if_tall(cell: dict) -> dict:
+    """`cell`, tagged DENSE_TAG when it is code taller than a slide."""
+    if cell.get("cell_type") == "code" and cell_height(cell) > SLIDE_BUDGET:
+        meta = cell.setdefault("metadata", {})
+        meta["tags"] = list(meta.get("tags", [])) + [DENSE_TAG]
+    return cell
+
+
 def figures_on_subslides(nb: dict) -> dict:
     """A copy of executed notebook `nb` for the slides: a code cell's figure (and whatever it
     prints after it) moves to a new input-less cell on a subslide of its own, below the code,
     unless the cell is alone on its slide with at most three lines of code; so do the outputs
-    of a cell too tall for one slide with them. Code still too long for a slide is tagged
-    DENSE_TAG (set smaller by rise.css). A figure under its
-    code and the prose above it does not fit a 1280x720 slide; on its own it can be large.
-    The notebook itself is not changed (the book and JupyterLab show the cell as written)."""
+    of a cell too tall for one slide with them. A code cell still too tall for a slide is
+    tagged DENSE_TAG (set smaller by rise.css). A figure under its code and the prose above it
+    does not fit a 1280x720 slide; on its own it can be large. The notebook itself is not
+    changed (the book and JupyterLab show the cell as written)."""
     nb = copy.deepcopy(nb)
     cells, out = nb["cells"], []
     slide_has_content = False
@@ -275,16 +283,10 @@ def figures_on_subslides(nb: dict) -> dict:
                                    "tags": [FIGURE_TAG]},
                       "outputs": outputs[first:]}
             cell["outputs"] = outputs[:first]
-            for part in (cell, figure):
-                if cell_height(part) > SLIDE_BUDGET:
-                    part["metadata"]["tags"] = list(part["metadata"].get("tags", [])) + [DENSE_TAG]
-            out += [cell, figure]
+            out += [_dense_if_tall(cell), _dense_if_tall(figure)]
             slide_has_content = True
             continue
-        if cell.get("cell_type") == "code" and cell_height(cell) > SLIDE_BUDGET:
-            meta = cell.setdefault("metadata", {})
-            meta["tags"] = list(meta.get("tags", [])) + [DENSE_TAG]
-        out.append(cell)
+        out.append(_dense_if_tall(cell))
         slide_has_content = True
     nb["cells"] = out
     return nb
