@@ -23,10 +23,10 @@ SUBMISSIONS ?=
 OUT ?= build/grades
 GRADE_ARGS ?=
 
-.PHONY: lab course setup venv evcxr kernel warm execute book slides annotate student test-student grade bench-grade check-notebooks test clean distclean reset-cache help
+.PHONY: lab course setup venv evcxr kernel warm execute book slides annotate student test-student grade bench-grade check-notebooks test clean distclean reset-cache help hub hub-build hub-grade
 
 help:
-	@sed -n '1,4p' Makefile; echo; echo "targets: lab (default) setup warm execute book slides annotate student test-student grade bench-grade check-notebooks test clean distclean reset-cache"
+	@sed -n '1,4p' Makefile; echo; echo "targets: lab (default) setup warm execute book slides annotate student test-student grade bench-grade check-notebooks test clean distclean reset-cache hub hub-grade"
 
 lab course: setup
 	@mkdir -p notebooks
@@ -72,6 +72,21 @@ grade: setup
 # 30 copies of one notebook's solved student copy, graded with the default settings.
 bench-grade: setup
 	@$(PY) tools/bench_grade.py $(NOTEBOOKS)
+
+# A class on one machine (README, "Teaching a class"; as root): JupyterHub serving the course to
+# every student, HUB_ROOT=/srv/ds-course. HUB_DEMO=1 HUB_PASSWORD=... for a localhost demo.
+HUB_ROOT ?= /srv/ds-course
+export HUB_ROOT
+hub: hub-build
+	@echo "==> starting JupyterHub on $${HUB_BIND_URL:-http://127.0.0.1:$${HUB_PORT:-8000}} (Ctrl-C to stop)"
+	cd "$(HUB_ROOT)/state" && "$(HUB_ROOT)/course/.venv/bin/jupyterhub" -f "$(HUB_ROOT)/course/tools/hub/jupyterhub_config.py"
+
+hub-build:
+	@tools/hub/build.sh
+
+# Collect every submission, grade it (as an unprivileged user), return feedback to each student.
+hub-grade:
+	@cd "$(HUB_ROOT)/course/tools/hub" && "$(HUB_ROOT)/course/.venv/bin/python" -m course_hub.collect --hub-root "$(HUB_ROOT)" $(GRADE_ARGS)
 
 check-notebooks:
 	@tools/setup.sh venv

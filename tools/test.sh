@@ -19,6 +19,7 @@ STEPS=(
     "book and slides|.venv/bin/python tools/book.py book --no-execute && .venv/bin/python tools/book.py slides --no-execute"
     "?slides fit|.venv/bin/python tools/slide_fit.py"
     "?browser|.venv/bin/python tools/browser_test.py"
+    "?hub|.venv/bin/python tools/hub_test.py"
     "fresh machine|tools/fresh_machine.sh"
 )
 
