@@ -251,6 +251,9 @@ def main() -> int:
         check(put.status == 200, "alice saves the executed notebook")
         alice.api("DELETE", f"api/kernels/{kid}")
 
+        home = alice.request("GET", "/hub/home")
+        check(home.status == 200 and 'href="/user/alice/course/submit"' in home.text,
+              "the hub's control panel links alice to her Submit page")
         page = alice.api("GET", "course/submit")
         check(page.status == 200 and "Submit" in page.text and "00_welcome.ipynb" in page.text,
               "the Submit page lists her notebooks")

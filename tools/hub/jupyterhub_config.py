@@ -48,6 +48,8 @@ c.JupyterHub.hub_port = PORT + 2
 c.JupyterHub.db_url = f"sqlite:///{HUB_ROOT / 'state' / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(HUB_ROOT / "state" / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(HUB_ROOT / "state" / "jupyterhub.pid")
+# the navigation bar links each student to her Submit page (templates/page.html)
+c.JupyterHub.template_paths = [str(HERE / "templates")]
 
 # --- who may log in -----------------------------------------------------------------------
 c.Authenticator.username_pattern = accounts.USERNAME_PATTERN

@@ -124,3 +124,78 @@ def test_the_toolchain_env_names_std_and_nothing_under_root(tmp_path):
     assert accounts.toolchain_env(tmp_path)["LD_LIBRARY_PATH"] == f"{lib}:{tmp_path / 'python' / 'lib'}"
     assert env["PATH"].split(":")[0] == str(tmp_path / "toolchain" / "bin")
     assert "/root" not in env["PATH"]
+
+
+# --- the Kubernetes files (not deployable here: no cluster, no container runtime) -----------
+
+K8S = REPO / "tools" / "hub" / "k8s"
+
+
+def dockerfile_instructions():
+    lines, cur = [], ""
+    for raw in (K8S / "Dockerfile").read_text().splitlines():
+        if raw.lstrip().startswith("#") or not raw.strip():
+            continue
+        cur += raw.rstrip("\\").rstrip() + " "
+        if not raw.rstrip().endswith("\\"):
+            lines.append(cur.strip())
+            cur = ""
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "") for line in lines]
+
+
+def test_the_dockerfile_copies_only_what_exists_and_pins_the_course_versions():
+    ins = dockerfile_instructions()
+    assert ins[0][0] == "FROM" and "python:3.11" in ins[0][1]
+    for op, arg in ins:
+        assert op in {"FROM", "ARG", "ENV", "RUN", "COPY", "USER", "WORKDIR", "EXPOSE", "ENTRYPOINT", "CMD"}, op
+        if op == "COPY":
+            srcs = [a for a in arg.split() if not a.startswith("--")][:-1]
+            for s in srcs:
+                assert (REPO / s).exists(), f"COPY {s}: not in the repository"
+    text = (K8S / "Dockerfile").read_text()
+    setup = (REPO / "tools" / "setup.sh").read_text()
+    evcxr = setup.split('EVCXR_VERSION="${EVCXR_VERSION:-', 1)[1].split("}", 1)[0]
+    assert f"evcxr_jupyter --version {evcxr}" in text, "the image's evcxr is not the course's"
+    assert "tools/setup.sh venv kernel warm" in text
+    # the paths the image warms the cache with are the ones the pods' kernels compile with
+    assert "XDG_CACHE_HOME=/opt/ds-course/cache" in text and "COURSE_CRATES_DIR=/opt/ds-course/crates" in text
+    init = (K8S / "init-home.sh").read_text()
+    assert 'ln -s "/opt/ds-course/course/$link"' in init and "/opt/ds-course/release/" in text
+    assert setup_runs_as_jovyan(ins), "the warm step must run as the notebook user, not root"
+
+
+def setup_runs_as_jovyan(ins):
+    user = None
+    for op, arg in ins:
+        if op == "USER":
+            user = arg.strip()
+        if op == "RUN" and "tools/setup.sh" in arg:
+            return user == "jovyan"
+    return False
+
+
+def test_the_z2jh_values_are_consistent_with_the_one_machine_hub():
+    import yaml
+
+    v = yaml.safe_load((K8S / "values.yaml").read_text())
+    assert set(v) <= {"hub", "proxy", "singleuser", "cull", "prePuller", "scheduling"}
+    su = v["singleuser"]
+    assert su["image"]["name"] and su["image"]["tag"]
+
+    def gigabytes(size):  # the chart's memory sizes: "1G", "3G", "512M"
+        units = {"G": 1.0, "M": 1 / 1024}
+        return float(size[:-1]) * units[size[-1]]
+
+    assert gigabytes(su["memory"]["guarantee"]) <= gigabytes(su["memory"]["limit"])
+    assert su["cpu"]["guarantee"] <= su["cpu"]["limit"]
+    mounts = {m["mountPath"]: m for m in su["storage"]["extraVolumeMounts"]}
+    # each pod mounts only its own user's submission and feedback folders; feedback read-only
+    assert mounts["/srv/exchange/inbound"]["subPath"] == "inbound/{username}"
+    assert mounts["/srv/exchange/feedback"]["subPath"] == "feedback/{username}"
+    assert mounts["/srv/exchange/feedback"]["readOnly"] is True
+    assert su["extraEnv"]["COURSE_INBOUND"] == "/srv/exchange/inbound"
+    assert v["hub"]["config"]["Authenticator"]["username_pattern"] == accounts.USERNAME_PATTERN
+    assert v["hub"]["config"]["JupyterHub"]["authenticator_class"] != "dummy"
+    assert v["cull"]["enabled"] is True
+    hook = su["lifecycleHooks"]["postStart"]["exec"]["command"][0]
+    assert hook.startswith("/opt/ds-course/course/") and (REPO / hook.removeprefix("/opt/ds-course/course/")).exists()

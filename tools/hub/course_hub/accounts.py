@@ -159,8 +159,10 @@ def snapshot_cache(shared: Path, mine: Path, uid: int, gid: int) -> int:
 HOW_TO_SUBMIT = """# Handing in a notebook
 
 1. Run it from the top: *Kernel > Restart Kernel and Run All Cells*, then save (Ctrl-S).
-2. Open **[the Submit page](/user/{name}/course/submit)** and press *Submit* next to it.
-   (Or, in a terminal: `submit notebooks/03_reliability_from_unreliable_parts.ipynb`.)
+2. *File > Hub Control Panel*, then **Submit homework** in its top bar (the page is
+   `/user/{name}/course/submit` on the hub), and press *Submit* next to the notebook.
+   Or, in a terminal (*File > New > Terminal*):
+   `submit notebooks/03_reliability_from_unreliable_parts.ipynb`.
 
 Submitting again replaces your earlier copy. The instructor grades a fresh run of your notebook;
 the graded copy and your points appear in the `feedback/` folder.

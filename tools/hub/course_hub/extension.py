@@ -25,7 +25,10 @@ from . import submit as sub
 
 
 def _root(handler) -> Path:
-    return Path(handler.settings["server_root_dir"]).expanduser().resolve()
+    """The course folder: the server's root (one-machine hub), or `course/` under it (Kubernetes,
+    where the server's root is the home volume)."""
+    root = Path(handler.settings["server_root_dir"]).expanduser().resolve()
+    return root / "course" if (root / "course" / "notebooks").is_dir() else root
 
 
 def _inside(root: Path, rel: str) -> Path:
