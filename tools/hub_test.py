@@ -209,7 +209,7 @@ def main() -> int:
             s.start_server()
             print(f"      {name}'s server ready in {time.monotonic() - t2:.1f} s")
             sessions[name] = s
-            uid = accounts._ids(name)[0]
+            uid = accounts.unix_ids(name)[0]
             server_pids[name] = pids_of_uid(uid)
             check(bool(server_pids[name]), f"{name}'s server runs as Unix user {accounts.system_name(name)}")
             listing = s.api("GET", "api/contents/notebooks").json()
@@ -244,6 +244,18 @@ def main() -> int:
         printed = "".join(o.get("text", "") for r in results for o in r["outputs"])
         check("PASS [00-p99]" in printed and "FAIL [00-rounds]" in printed,
               "her solved exercise passes in her run and the untouched one fails")
+        shared = {p.name for p in (hub_root / "cache" / "evcxr").iterdir() if p.is_dir()}
+        mine = hub_root / "home" / "alice" / ".cache" / "evcxr"
+        hits = sum(int((p / "hits").read_text() or 0) for p in mine.iterdir() if (p / "hits").is_file())
+        # a new entry is a compilation the shared cache did not have; build scripts' feature probes
+        # (autocfg's empty crates, a few ms each, named by a per-run hash) are the only allowed ones
+        extra = {p.name for p in mine.iterdir() if p.is_dir()} - shared
+        compiled = sorted(crate for e in extra
+                          for crate in (mine / e / "meta").read_text().splitlines()[1:2]
+                          if not crate.startswith("autocfg_"))
+        check(not compiled and hits > 0,
+              f"her kernel compiled no crate the shared cache had ({hits} hits in her snapshot; "
+              f"new entries: {len(extra)} feature probes{', and ' + ', '.join(compiled) if compiled else ''})")
         for c, r in zip(code, results):
             c["outputs"], c["execution_count"] = r["outputs"], r["reply"].get("execution_count")
         put = alice.api("PUT", "api/contents/notebooks/00_welcome.ipynb",
@@ -342,9 +354,9 @@ def main() -> int:
         for name, s in sessions.items():
             s.stop_server()
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and any(pids_of_uid(accounts._ids(n)[0]) for n in STUDENTS):
+        while time.monotonic() < deadline and any(pids_of_uid(accounts.unix_ids(n)[0]) for n in STUDENTS):
             time.sleep(0.5)
-        left = {n: pids_of_uid(accounts._ids(n)[0]) for n in STUDENTS}
+        left = {n: pids_of_uid(accounts.unix_ids(n)[0]) for n in STUDENTS}
         check(not any(left.values()), "both servers and their kernels stopped through the API")
         hub_pids = {hub.pid} | descendants(hub.pid)
         os.killpg(hub.pid, signal.SIGTERM)
@@ -358,7 +370,7 @@ def main() -> int:
             os.killpg(hub.pid, signal.SIGKILL)
         for name in STUDENTS:
             try:
-                for p in pids_of_uid(accounts._ids(name)[0]):
+                for p in pids_of_uid(accounts.unix_ids(name)[0]):
                     os.kill(p, signal.SIGKILL)
             except (KeyError, ProcessLookupError):
                 pass

@@ -48,9 +48,33 @@ def du_mb(*paths: Path) -> float:
     return sum(int(line.split()[0]) for line in r.stdout.splitlines() if line.strip()) / 2**20
 
 
-def kernel_dirs_mb() -> float:
-    dirs = [p for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("evcxr-kernel-*")]
+def kernel_dirs_mb(uids: set[int]) -> float:
+    """Disk of the load users' evcxr build folders (other users' kernels on the machine excluded)."""
+    dirs = []
+    for p in Path(os.environ.get("TMPDIR", "/tmp")).glob("evcxr-kernel-*"):
+        try:
+            if p.stat().st_uid in uids:
+                dirs.append(p)
+        except OSError:
+            pass
     return du_mb(*dirs) if dirs else 0.0
+
+
+def cpu_seconds_of_uid(uid: int) -> float:
+    """CPU time (user + system, with reaped children: the compilers) of a user's live processes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            if d.stat().st_uid != uid:
+                continue
+            f = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in f[11:15])  # utime stime cutime cstime
+    return total / tick
 
 
 def pct(xs: list[float], q: float) -> float:
@@ -111,7 +135,13 @@ def main() -> int:
 
     def disk_sampler():
         while not stop.is_set():
-            peak["kdisk"] = max(peak["kdisk"], kernel_dirs_mb())
+            uids = set()
+            for n in names:
+                try:
+                    uids.add(accounts.unix_ids(n)[0])
+                except KeyError:
+                    pass
+            peak["kdisk"] = max(peak["kdisk"], kernel_dirs_mb(uids) if uids else 0.0)
             stop.wait(2)
 
     def student(name: str, barrier: threading.Barrier):
@@ -132,6 +162,7 @@ def main() -> int:
             r["setup_s"] = runs[0]["seconds"]
             r["first_cell_s"] = runs[1]["seconds"] if len(runs) > 1 else float("nan")
             r["ok"] = first["reply"]["status"] == "ok" and all(x["reply"]["status"] == "ok" for x in runs)
+            r["cpu_s"] = cpu_seconds_of_uid(accounts.unix_ids(name)[0])
             s.api("DELETE", f"api/kernels/{kid}")
             s.stop_server()
         except Exception as e:  # a load run reports failures, it does not stop at the first
@@ -169,6 +200,9 @@ def main() -> int:
                        ("setup_s", "setup cell"), ("first_cell_s", "first lesson cell")):
         xs = [r[key] for r in ok if key in r]
         print(f"| {label} | {pct(xs, .5):.1f} s | {pct(xs, .9):.1f} s | {max(xs, default=float('nan')):.1f} s |")
+    cpu = [r["cpu_s"] for r in ok if "cpu_s" in r]
+    print(f"\nCPU per student (server start, kernel start, setup and first cell): median {pct(cpu, .5):.1f} s, "
+          f"max {max(cpu, default=float('nan')):.1f} s")
     print(f"\npeak memory above idle: {peak['mem']:.0f} MB ({peak['mem'] / len(names):.0f} MB per student); "
           f"peak kernel build folders: {peak['kdisk']:.0f} MB; each student's own disk: {own_mb:.1f} MB")
     for n, why in failed.items():

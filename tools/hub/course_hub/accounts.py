@@ -89,7 +89,7 @@ def home_of(hub_root: Path, name: str) -> Path:
     return Path(hub_root) / "home" / check_name(name)
 
 
-def _ids(name: str) -> tuple[int, int]:
+def unix_ids(name: str) -> tuple[int, int]:
     pw = pwd.getpwnam(system_name(name))
     return pw.pw_uid, pw.pw_gid
 
