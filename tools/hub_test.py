@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The hub test (`make test`, step "hub"): a class of two on localhost, end to end.
 
-Builds a hub root from scratch (tools/hub/build.sh, polars not warmed), starts JupyterHub in demo
-mode on free ports, and then, as two students would:
+Builds a hub root from scratch (`make hub-build`, polars not warmed), starts JupyterHub in demo
+mode on free ports with `make hub`, and then, as two students would:
 
 - alice and bob log in through the login form (a wrong password is refused), get API tokens,
   and their servers are spawned; each sees the course notebooks and the `rust` kernel;
@@ -158,11 +158,11 @@ def main() -> int:
     print(f"==> hub root {hub_root}")
     t0 = time.monotonic()
     with open(LOGS / "build.log", "w") as log:
-        r = subprocess.run([str(REPO / "tools" / "hub" / "build.sh")], stdout=log, stderr=subprocess.STDOUT,
+        r = subprocess.run(["make", "-s", "-C", str(REPO), "hub-build"], stdout=log, stderr=subprocess.STDOUT,
                            env=dict(os.environ, HUB_ROOT=str(hub_root), WARM_FRAMES="0"))
     if r.returncode != 0:
         print((LOGS / "build.log").read_text()[-3000:])
-        fail(f"tools/hub/build.sh failed (exit {r.returncode}); log in {LOGS / 'build.log'}")
+        fail(f"make hub-build failed (exit {r.returncode}); log in {LOGS / 'build.log'}")
     print(f"==> hub root built in {time.monotonic() - t0:.0f} s")
 
     port = free_port_block(3)
@@ -173,10 +173,9 @@ def main() -> int:
     for a in STUDENTS:  # a clean class: accounts left by an interrupted run go first
         accounts.remove(hub_root, a)
     hub_log = open(LOGS / "hub.log", "w")
-    hub = subprocess.Popen([str(venv / "bin" / "jupyterhub"), "-f",
-                            str(hub_root / "course" / "tools" / "hub" / "jupyterhub_config.py")],
-                           cwd=hub_root / "state", env=env, stdout=hub_log, stderr=subprocess.STDOUT,
-                           start_new_session=True)
+    # the README's command: `make hub` (builds again, seconds when nothing changed, then runs the hub)
+    hub = subprocess.Popen(["make", "-s", "-C", str(REPO), "hub"], env=dict(env, WARM_FRAMES="0"),
+                           stdout=hub_log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     server_pids: dict[str, set[int]] = {}
     ok = False
@@ -190,8 +189,8 @@ def main() -> int:
                     break
             except OSError:
                 pass
-            if time.monotonic() - t1 > 60:
-                fail("the hub did not answer within 60 s")
+            if time.monotonic() - t1 > 300:
+                fail(f"the hub did not answer within 300 s; see {LOGS / 'hub.log'}")
             time.sleep(0.5)
         print(f"==> hub up on {base} after {time.monotonic() - t1:.1f} s")
 
