@@ -275,3 +275,65 @@ fn bad_deadlock_configs_are_errors() {
     c.locks_per_txn = 5;
     assert!(deadlock::experiment(&c).is_err());
 }
+
+/// Every run-dependent claim of notebooks/16_section_distributed.ipynb, with the cells' own
+/// parameters and seeds.
+#[test]
+fn notebook_16_distributed_prose_holds() {
+    let cfg = TwoPcConfig::new(3);
+    // "the wait is the downtime plus a constant … 7 ms, whatever the downtime"
+    for p in twopc::blocking_sweep(&cfg, &[10.0, 50.0, 100.0, 200.0, 400.0, 800.0]).unwrap() {
+        assert!((p.in_doubt_ms - p.downtime_ms - 7.0).abs() < 1e-9, "{p:?}");
+    }
+    // "with the termination protocol" the all-yes case waits just as long; with one
+    // participant that had not voted, the peers decide long before the coordinator is back
+    let p = twopc::blocking_run(&cfg, 200.0).unwrap();
+    let coop = twopc::blocking_run(&cfg.clone().termination(true), 200.0).unwrap();
+    assert_eq!(p.in_doubt_ms, coop.in_doubt_ms);
+    let lost = crate::sim::FaultSchedule::new().link_down(0, 3, 0.0, 100.0);
+    let helped = twopc::blocking_run(&cfg.clone().termination(true).faults(lost), 200.0).unwrap();
+    assert!(helped.in_doubt_ms < 40.0, "{helped:?}");
+    // "presumed abort saves one forced write at each end and one message per participant, only on aborts"
+    let [bc, ba] = twopc::log_costs(3, Variant::Basic).unwrap();
+    let [pc, pa] = twopc::log_costs(3, Variant::PresumedAbort).unwrap();
+    assert_eq!(
+        (bc.coordinator_forced, bc.participant_forced, bc.messages_per_participant),
+        (pc.coordinator_forced, pc.participant_forced, pc.messages_per_participant)
+    );
+    assert_eq!(ba.coordinator_forced - pa.coordinator_forced, 1);
+    assert_eq!(ba.participant_forced - pa.participant_forced, 1);
+    assert_eq!(ba.messages_per_participant - pa.messages_per_participant, 1);
+    // sagas: "yes, often" — a reader saw a booking of a compensated saga in most seeds
+    let rows = saga::dirty_read_sweep(&SagaConfig::new(3), 0..8).unwrap();
+    assert!(rows.iter().filter(|r| r.2 > 0).count() >= 6, "{rows:?}");
+    // the duplicate-message cell: idempotent passes, the bug is caught
+    let dup = dup_net();
+    assert!(saga::experiment(&SagaConfig::new(3).network(dup.clone()))
+        .unwrap()
+        .sweep(0..10, Sweep::StopAtFirst)
+        .unwrap()
+        .passed());
+    let bad = SagaConfig::new(3).network(dup).bugs(saga::Bug::NonIdempotentCompensation);
+    assert!(!saga::experiment(&bad).unwrap().sweep(0..10, Sweep::StopAtFirst).unwrap().passed());
+    // deadlock: the cell's sweep
+    let base = deadlock::DeadlockConfig::new(3, 8, Detection::EdgeChasing);
+    let mut ds: Vec<Detection> = [5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 400.0]
+        .iter()
+        .map(|&t| Detection::Timeout { timeout_ms: t })
+        .collect();
+    ds.push(Detection::EdgeChasing);
+    ds.push(Detection::GlobalGraph { period_ms: 20.0 });
+    let pts = deadlock::timeout_sweep(&base, &ds, 0..20).unwrap();
+    let timeouts = &pts[..7];
+    // "a short timeout aborts many transactions that were merely waiting"
+    assert!(timeouts[0].false_aborts > 4 * timeouts[6].false_aborts.max(1), "{pts:?}");
+    // "a long one … leaves them standing for about the timeout"
+    assert!(timeouts[6].mean_detection_ms > 0.5 * 400.0, "{pts:?}");
+    // "edge chasing aborts no transaction that was not on a cycle and finds cycles within a
+    // few message delays" (delays are 1–2 ms; probes every 5 ms)
+    assert_eq!(pts[7].false_aborts, 0, "{pts:?}");
+    assert!(pts[7].mean_detection_ms < 15.0, "{pts:?}");
+    // "the global graph is as exact but waits for its next collection round"
+    assert_eq!(pts[8].false_aborts, 0, "{pts:?}");
+    assert!(pts[8].mean_detection_ms > pts[7].mean_detection_ms, "{pts:?}");
+}
