@@ -145,7 +145,14 @@ pub fn deadlock_false_abort_chart(points: &[TimeoutPoint]) -> Result<Figure> {
         .y_label("aborts over the seeds")
         .log_x()
         .markers(true)
-        .series("false aborts (no cycle)", series)
+        .series("false aborts (would have finished)", series)
         .series("true aborts (on a cycle)", series_true)
+        .series(
+            "stuck aborts (waiting for a cycle)",
+            points
+                .iter()
+                .filter_map(|p| timeout_of(p).map(|t| (t, p.stuck_aborts as f64)))
+                .collect::<Vec<_>>(),
+        )
         .render()
 }

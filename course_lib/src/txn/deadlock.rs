@@ -19,9 +19,10 @@
 //!
 //! Nodes: sites `n0..nS` (lock tables, exclusive locks, FIFO queues), then one agent per
 //! transaction (it requests its locks one at a time, works a while after each, commits and
-//! releases everything), then, with [`Detection::GlobalGraph`], the detector. Every site
-//! records its wait-for edges with their times ([`WaitEdge`]); [`analyse`] replays them to
-//! tell true aborts (the victim was on a cycle) from false ones and to time detection.
+//! releases everything), then the detector (idle unless [`Detection::GlobalGraph`]). Every
+//! site records its wait-for edges with their times ([`WaitEdge`]); [`analyse`] replays them
+//! to sort aborts into true (the victim was on a cycle), stuck (it waited, through others, for
+//! a cycle) and false (it would have got its locks), and to time detection.
 //!
 //! ```
 //! use course_lib::txn::deadlock::{cross_site_cycle, Detection};
@@ -350,11 +351,11 @@ impl Node for DlNode {
                     ctx.send(NodeId(site), DlMsg::Probe { init, waiter: id, youngest });
                 }
             }
-            (Role::Agent(a), DlMsg::Abort) => {
-                if a.aborted_at.is_none() && a.committed_at.is_none() {
-                    ctx.note(format!("T{} chosen as victim", a.id));
-                    abort(a, ctx, sites);
-                }
+            (Role::Agent(a), DlMsg::Abort)
+                if a.aborted_at.is_none() && a.committed_at.is_none() =>
+            {
+                ctx.note(format!("T{} chosen as victim", a.id));
+                abort(a, ctx, sites);
             }
             (Role::Detector(d), DlMsg::Edges(round, edges)) => {
                 if round != d.round {
@@ -622,7 +623,11 @@ pub struct Analysis {
     pub committed: usize,
     /// Aborts of a transaction that was on a wait-for cycle at that moment.
     pub true_aborts: usize,
-    /// Aborts of a transaction on no cycle (it would have got its lock).
+    /// Aborts of a transaction not on a cycle but waiting, directly or through others, for one
+    /// that is: it would have waited forever too.
+    pub stuck_aborts: usize,
+    /// Aborts of a transaction that neither was on a cycle nor waited for one: it would have
+    /// got its locks (a *false* abort).
     pub false_aborts: usize,
     /// Mean time from a cycle's formation to the abort that broke it, ms (NaN: none).
     pub mean_detection_ms: f64,
@@ -633,7 +638,7 @@ pub struct Analysis {
 }
 
 fn alive_at(edges: &[WaitEdge], t: f64) -> Vec<&WaitEdge> {
-    edges.iter().filter(|e| e.from_ms <= t && e.to_ms.is_none_or(|to| to > t)).collect()
+    edges.iter().filter(|e| e.from_ms <= t && e.to_ms.map_or(true, |to| to > t)).collect()
 }
 
 /// Replay the sites' edges against the agents' aborts (see the module docs).
@@ -665,6 +670,7 @@ pub fn analyse(nodes: &[DlNode], messages: u64) -> Analysis {
                     .fold(0.0, f64::max);
                 detection.push(t - formed);
             }
+            None if waits_for_a_cycle(&pairs, a.id) => out.stuck_aborts += 1,
             None => out.false_aborts += 1,
         }
     }
@@ -681,6 +687,23 @@ pub fn analyse(nodes: &[DlNode], messages: u64) -> Analysis {
         detection.iter().sum::<f64>() / detection.len() as f64
     };
     out
+}
+
+/// Does `t` reach, along wait-for edges, a transaction on a cycle?
+fn waits_for_a_cycle(edges: &[(TxnId, TxnId)], t: TxnId) -> bool {
+    let mut seen = BTreeSet::from([t]);
+    let mut todo = vec![t];
+    while let Some(v) = todo.pop() {
+        for &(a, b) in edges {
+            if a == v && seen.insert(b) {
+                if cycle_through(edges, b).is_some() {
+                    return true;
+                }
+                todo.push(b);
+            }
+        }
+    }
+    false
 }
 
 /// The cycle through `t`, if `t` is on one.
@@ -772,7 +795,9 @@ pub struct TimeoutPoint {
     pub detection: Detection,
     /// Aborts of transactions on a cycle.
     pub true_aborts: usize,
-    /// Aborts of transactions on no cycle.
+    /// Aborts of transactions waiting (transitively) for a cycle.
+    pub stuck_aborts: usize,
+    /// Aborts of transactions on no cycle and waiting for none.
     pub false_aborts: usize,
     /// Mean detection time of the true aborts, ms (NaN: none).
     pub mean_detection_ms: f64,
@@ -798,6 +823,7 @@ pub fn timeout_sweep(
             let mut p = TimeoutPoint {
                 detection: d,
                 true_aborts: 0,
+                stuck_aborts: 0,
                 false_aborts: 0,
                 mean_detection_ms: 0.0,
                 committed: 0,
@@ -808,6 +834,7 @@ pub fn timeout_sweep(
                 let a = run(&cfg, s)?;
                 p.true_aborts += a.true_aborts;
                 p.false_aborts += a.false_aborts;
+                p.stuck_aborts += a.stuck_aborts;
                 p.committed += a.committed;
                 p.messages += a.messages;
                 if a.true_aborts > 0 {

@@ -327,7 +327,10 @@ fn notebook_16_distributed_prose_holds() {
     let timeouts = &pts[..7];
     // "a short timeout aborts many transactions that were merely waiting"
     assert!(timeouts[0].false_aborts > 4 * timeouts[6].false_aborts.max(1), "{pts:?}");
-    // "a long one … leaves them standing for about the timeout"
+    // "a long one aborts far fewer of those, but leaves each deadlock standing for about the
+    // timeout, and then also aborts the transactions queued behind the deadlocked ones"
+    assert!(10 * timeouts[6].false_aborts < timeouts[0].false_aborts, "{pts:?}");
+    assert!(timeouts[6].stuck_aborts > 0, "{pts:?}");
     assert!(timeouts[6].mean_detection_ms > 0.5 * 400.0, "{pts:?}");
     // "edge chasing aborts no transaction that was not on a cycle and finds cycles within a
     // few message delays" (delays are 1–2 ms; probes every 5 ms)

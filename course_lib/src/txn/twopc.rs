@@ -603,10 +603,8 @@ impl TpcNode {
                     self.send_decision(ctx, t, d);
                 }
             }
-            Timer::VoteTimeout(t) => {
-                if self.active.get(&t).is_some_and(|a| a.decided.is_none()) {
-                    self.decide(ctx, t, Decision::Abort);
-                }
+            Timer::VoteTimeout(t) if self.active.get(&t).is_some_and(|a| a.decided.is_none()) => {
+                self.decide(ctx, t, Decision::Abort);
             }
             Timer::Resend(t) => {
                 let Some(a) = self.active.get(&t) else { return };
@@ -730,15 +728,15 @@ impl TpcNode {
                 (Some(PartState::InDoubt | PartState::Preparing), Decision::Abort) => {
                     self.abort_here(ctx, t, true);
                 }
-                (Some(PartState::Committed), Decision::Commit) => {
-                    if self.log.durable_decision(t).is_some() {
-                        self.send(ctx, from, Msg::Ack(t));
-                    }
+                (Some(PartState::Committed), Decision::Commit)
+                    if self.log.durable_decision(t).is_some() =>
+                {
+                    self.send(ctx, from, Msg::Ack(t));
                 }
-                (Some(PartState::Aborted), Decision::Abort) => {
-                    if self.params.variant == Variant::Basic {
-                        self.send(ctx, from, Msg::Ack(t));
-                    }
+                (Some(PartState::Aborted), Decision::Abort)
+                    if self.params.variant == Variant::Basic =>
+                {
+                    self.send(ctx, from, Msg::Ack(t));
                 }
                 (None, Decision::Commit) => {
                     // A commit for a transaction this node never prepared (its work was
@@ -767,11 +765,12 @@ impl TpcNode {
                     Some(PartState::InDoubt) => PeerState::Uncertain,
                     Some(PartState::Preparing) | None => {
                         // not voted yet: abort unilaterally (allowed before voting)
-                        if self.states.contains_key(&t) {
-                            self.abort_here(ctx, t, false);
-                        } else {
-                            self.states.insert(t, PartState::Aborted);
+                        if let std::collections::btree_map::Entry::Vacant(e) = self.states.entry(t)
+                        {
+                            e.insert(PartState::Aborted);
                             self.write(Record::Abort(t));
+                        } else {
+                            self.abort_here(ctx, t, false);
                         }
                         PeerState::Aborted
                     }
