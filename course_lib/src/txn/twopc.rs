@@ -24,8 +24,8 @@
 //! decision, every participant that voted yes is stuck: its peers (the *cooperative
 //! termination protocol*, [`TwoPcConfig::termination`]) can help only if one of them has the
 //! decision or has not voted yet. When all voted yes and none heard the decision, nobody can
-//! decide, and the participants wait, locks held, for exactly as long as the coordinator is
-//! down ([`blocking_sweep`]).
+//! decide, and the participants wait, locks held, for as long as the coordinator is down, plus
+//! the few message delays of its recovery ([`blocking_sweep`]).
 //!
 //! **Presumed abort** (Mohan, Lindsay & Obermarck 1986): a coordinator that finds no record of
 //! a transaction answers "abort". Aborts then need no forced writes and no acknowledgements;
@@ -46,7 +46,7 @@
 //! * P. A. Bernstein, V. Hadzilacos, N. Goodman, *Concurrency Control and Recovery in Database
 //!   Systems*, Addison-Wesley 1987, ch. 7 (2PC, termination protocol, blocking).
 //! * C. Mohan, B. Lindsay, R. Obermarck, "Transaction Management in the R* Distributed Database
-//!   Management System", ACM TODS 11(4), 1986 (presumed abort / presumed commit, §2–3).
+//!   Management System", ACM TODS 11(4), 1986 (§2: 2P, presumed abort, presumed commit).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -1393,7 +1393,8 @@ pub fn log_costs(participants: usize, variant: Variant) -> Result<[LogCost; 2]> 
     Ok([one(Decision::Commit)?, one(Decision::Abort)?])
 }
 
-/// Mohan, Lindsay & Obermarck (1986), §2.1–2.2 (R*'s costs, per subordinate that voted yes):
+/// Mohan, Lindsay & Obermarck (1986), §2 (R*'s 2P and PA protocols; costs per subordinate that
+/// voted yes):
 /// `(variant, decision, coordinator forced writes, subordinate forced writes, messages)`.
 /// Basic 2PC forces the decision at both ends and acknowledges it (4 messages: prepare, vote,
 /// decision, ack); presumed abort commits the same way but aborts with no forced write at the
