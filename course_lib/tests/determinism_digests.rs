@@ -156,7 +156,7 @@ const PINS: &[Pin] = &[
     (
         "txn::dist",
         txn_dist_text,
-        "de52e39a41edced2cd0345546d542bd437ff75ea5aec398efcaa2e37f505693f",
+        "396fb0bcb862d001c6e2eb3e1bb32df56dced80ced28d003021ffc9c723966e3",
     ),
 ];
 
@@ -1402,6 +1402,8 @@ fn txn_dist_text() -> Out {
     for p in twopc::blocking_sweep(&twopc::TwoPcConfig::new(3), &[10.0, 100.0])? {
         writeln!(t, "blocking {p:?}")?;
     }
+    writeln!(t, "3pc crash {:?}", twopc::three_phase::crash_run(100.0)?)?;
+    writeln!(t, "3pc partition {:?}", twopc::three_phase::partition_run()?)?;
     writeln!(t, "saga {:?}", saga::run(&saga::SagaConfig::new(3), 3)?)?;
     let base = DeadlockConfig::new(3, 8, Detection::EdgeChasing);
     let ds = [Detection::Timeout { timeout_ms: 20.0 }, Detection::EdgeChasing];

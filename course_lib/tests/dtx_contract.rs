@@ -69,3 +69,14 @@ fn deadlock_contract() -> course_lib::Result<()> {
     assert!(deadlock_false_abort_chart(&[]).is_err());
     Ok(())
 }
+
+#[test]
+fn three_phase_contract() -> course_lib::Result<()> {
+    use course_lib::plot::twopc_three_phase_diagram;
+    use course_lib::txn::twopc::three_phase::{crash_run, partition_run};
+    assert!(crash_run(100.0)?.atomic);
+    assert!(!partition_run()?.atomic);
+    assert!(crash_run(-1.0).is_err());
+    assert!(twopc_three_phase_diagram()?.render()?.svg().starts_with("<svg"));
+    Ok(())
+}

@@ -156,3 +156,13 @@ pub fn deadlock_false_abort_chart(points: &[TimeoutPoint]) -> Result<Figure> {
         )
         .render()
 }
+
+/// The sequence diagram of three-phase commit under the partition `{n0, n1} | {n2, n3}`
+/// ([`twopc::three_phase::partition_run`]): one side commits, the other aborts.
+pub fn twopc_three_phase_diagram() -> Result<SequenceDiagram> {
+    let report = twopc::three_phase::partition_experiment().trace(true).run(1)?;
+    Ok(report
+        .sim()
+        .sequence_diagram("3PC under a partition {n0, n1} | {n2, n3} from 3.5 ms", 0.0, 32.0)?
+        .lanes(twopc_lanes(3)))
+}

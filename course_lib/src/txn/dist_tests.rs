@@ -340,3 +340,26 @@ fn notebook_16_distributed_prose_holds() {
     assert_eq!(pts[8].false_aborts, 0, "{pts:?}");
     assert!(pts[8].mean_detection_ms > pts[7].mean_detection_ms, "{pts:?}");
 }
+
+// ---- three-phase commit ----------------------------------------------------------------------
+
+/// Skeen 1981: 3PC does not block on a coordinator crash (synchronous model) …
+#[test]
+fn three_phase_commit_does_not_block_on_a_crash() {
+    use super::twopc::three_phase::{crash_run, State};
+    for d in [50.0, 500.0] {
+        let r = crash_run(d).unwrap();
+        assert!(r.atomic, "{r:?}");
+        assert!(r.resolved_by_ms < 40.0, "{r:?}");
+        assert!(r.states[1..].iter().all(|s| *s == State::Aborted), "{r:?}");
+    }
+}
+
+/// … and breaks atomicity under a partition.
+#[test]
+fn three_phase_commit_breaks_under_a_partition() {
+    use super::twopc::three_phase::{partition_run, State};
+    let r = partition_run().unwrap();
+    assert!(!r.atomic, "{r:?}");
+    assert_eq!(r.states, vec![State::Committed, State::Committed, State::Aborted, State::Aborted]);
+}

@@ -1419,3 +1419,245 @@ pub fn judge_recovery(rule: RecoveryRule) -> std::result::Result<(), String> {
         Some(v) => Err(v.to_string()),
     }
 }
+
+/// # Three-phase commit, and the partition that breaks it
+///
+/// Skeen (1981) adds a round between the votes and the decision: after all yes votes the
+/// coordinator sends `PreCommit`, collects acks, and only then `Commit`. No participant can
+/// then be *uncertain* while another has committed, so when the coordinator is gone the
+/// participants can finish among themselves ([`three_phase::ThreePcNode`]'s termination rule: ask the
+/// peers; anyone committed or pre-committed → commit; anyone aborted, or everyone uncertain →
+/// abort). That is non-blocking **if delays are bounded and a silent node is crashed**. With a
+/// partition, a silent node may be alive and deciding on the other side:
+/// [`three_phase::partition_run`] cuts `{n0, n1}` from `{n2, n3}` while the `PreCommit`s are in flight;
+/// `n0` and `n1` commit, `n2` and `n3`, both uncertain, abort.
+///
+/// ```
+/// use course_lib::txn::twopc::three_phase::{crash_run, partition_run};
+/// # fn main() -> course_lib::Result<()> {
+/// let crash = crash_run(500.0)?; // coordinator down 500 ms: participants do not wait for it
+/// assert!(crash.atomic && crash.resolved_by_ms < 100.0);
+/// let split = partition_run()?;
+/// assert!(!split.atomic); // committed on one side, aborted on the other
+/// # Ok(()) }
+/// ```
+pub mod three_phase {
+    use std::collections::BTreeMap;
+
+    use crate::error::Result;
+    use crate::sim::{Ctx, Experiment, FaultSchedule, Node, NodeId, Simulation};
+
+    /// A participant's state.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+    pub enum State {
+        /// Has not voted.
+        Initial,
+        /// Voted yes.
+        Uncertain,
+        /// Got `PreCommit`.
+        PreCommitted,
+        /// Committed.
+        Committed,
+        /// Aborted.
+        Aborted,
+    }
+
+    /// Messages.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Msg3 {
+        /// Coordinator: phase 1.
+        Prepare,
+        /// Participant: yes.
+        Yes,
+        /// Coordinator: phase 2.
+        PreCommit,
+        /// Participant: got it.
+        Ack,
+        /// Coordinator: phase 3.
+        Commit,
+        /// Termination: what is your state?
+        StateReq,
+        /// Termination: my state.
+        StateIs(State),
+    }
+
+    /// Timers.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Timer3 {
+        /// Coordinator: begin the transaction.
+        Begin,
+        /// Coordinator: stop waiting for acks and commit.
+        AckTimeout,
+        /// Participant: the coordinator is silent; run the termination protocol.
+        Silent,
+        /// Participant: decide with the states heard.
+        Decide,
+    }
+
+    /// A 3PC node (`n0` coordinates one transaction at 1 ms).
+    #[derive(Clone, Debug)]
+    pub struct ThreePcNode {
+        state: State,
+        acks: usize,
+        heard: BTreeMap<usize, State>,
+        decided_at: Option<f64>,
+        timeout_ms: f64,
+    }
+
+    impl ThreePcNode {
+        /// Its state.
+        pub fn state(&self) -> State {
+            self.state
+        }
+        fn finish(&mut self, ctx: &mut Ctx<Self>, s: State) {
+            if !matches!(self.state, State::Committed | State::Aborted) {
+                self.state = s;
+                self.decided_at = Some(ctx.now_ms());
+                ctx.note(format!("{s:?}"));
+            }
+        }
+    }
+
+    impl Node for ThreePcNode {
+        type Msg = Msg3;
+        type Timer = Timer3;
+        type Request = ();
+        type Response = ();
+
+        fn on_start(&mut self, ctx: &mut Ctx<Self>) {
+            if ctx.id().0 == 0 && self.state == State::Initial {
+                ctx.set_timer(1.0, Timer3::Begin);
+            }
+        }
+
+        fn on_message(&mut self, ctx: &mut Ctx<Self>, from: NodeId, msg: Msg3) {
+            let coordinator = ctx.id().0 == 0;
+            match msg {
+                Msg3::Prepare if self.state == State::Initial => {
+                    self.state = State::Uncertain;
+                    ctx.send(from, Msg3::Yes);
+                    ctx.set_timer(self.timeout_ms, Timer3::Silent);
+                }
+                Msg3::Yes if coordinator => {
+                    self.acks += 1;
+                    if self.acks == ctx.cluster_size() - 1 {
+                        self.acks = 0;
+                        self.state = State::PreCommitted;
+                        ctx.broadcast(Msg3::PreCommit);
+                        ctx.set_timer(self.timeout_ms / 2.0, Timer3::AckTimeout);
+                    }
+                }
+                Msg3::PreCommit if self.state == State::Uncertain => {
+                    self.state = State::PreCommitted;
+                    ctx.send(from, Msg3::Ack);
+                }
+                Msg3::Ack if coordinator && self.state == State::PreCommitted => {
+                    self.acks += 1;
+                    if self.acks == ctx.cluster_size() - 1 {
+                        self.finish(ctx, State::Committed);
+                        ctx.broadcast(Msg3::Commit);
+                    }
+                }
+                Msg3::Commit => self.finish(ctx, State::Committed),
+                Msg3::StateReq => ctx.send(from, Msg3::StateIs(self.state)),
+                Msg3::StateIs(s) => {
+                    self.heard.insert(from.0, s);
+                }
+                _ => {}
+            }
+        }
+
+        fn on_timer(&mut self, ctx: &mut Ctx<Self>, timer: Timer3) {
+            match timer {
+                Timer3::Begin => ctx.broadcast(Msg3::Prepare),
+                Timer3::AckTimeout if self.state == State::PreCommitted => {
+                    // Skeen: a participant that did not ack is presumed crashed; commit
+                    self.finish(ctx, State::Committed);
+                    ctx.broadcast(Msg3::Commit);
+                }
+                Timer3::Silent if !matches!(self.state, State::Committed | State::Aborted) => {
+                    let me = ctx.id().0;
+                    self.heard.clear();
+                    self.heard.insert(me, self.state);
+                    for p in (1..ctx.cluster_size()).filter(|&p| p != me) {
+                        ctx.send(NodeId(p), Msg3::StateReq);
+                    }
+                    ctx.set_timer(5.0, Timer3::Decide);
+                }
+                Timer3::Decide if !matches!(self.state, State::Committed | State::Aborted) => {
+                    let states: Vec<State> = self.heard.values().copied().collect();
+                    let commit =
+                        states.iter().any(|s| matches!(s, State::Committed | State::PreCommitted));
+                    let abort = states.contains(&State::Aborted);
+                    self.finish(
+                        ctx,
+                        if commit && !abort { State::Committed } else { State::Aborted },
+                    );
+                }
+                _ => {}
+            }
+        }
+
+        fn restarted(&self) -> Self {
+            // the coordinator restarts having given up (it never committed: abort)
+            ThreePcNode { state: State::Aborted, ..self.clone() }
+        }
+    }
+
+    /// What a 3PC scenario ended with.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct ThreePcRun {
+        /// Each node's final state.
+        pub states: Vec<State>,
+        /// No node committed while another aborted (the restarted coordinator excluded: it
+        /// takes the participants' outcome in the full protocol).
+        pub atomic: bool,
+        /// When the last participant decided, ms (∞: some never did).
+        pub resolved_by_ms: f64,
+    }
+
+    fn experiment(faults: FaultSchedule) -> Experiment<ThreePcNode> {
+        let node = ThreePcNode {
+            state: State::Initial,
+            acks: 0,
+            heard: BTreeMap::new(),
+            decided_at: None,
+            timeout_ms: 20.0,
+        };
+        Experiment::new(vec![node; 4]).faults(faults).horizon_ms(1_000.0)
+    }
+
+    fn outcome(sim: &Simulation<ThreePcNode>, coordinator_counts: bool) -> ThreePcRun {
+        let nodes = sim.nodes();
+        let states: Vec<State> = nodes.iter().map(|n| n.state).collect();
+        let counted = if coordinator_counts { &states[..] } else { &states[1..] };
+        let atomic = !(counted.contains(&State::Committed) && counted.contains(&State::Aborted));
+        let resolved_by_ms =
+            nodes[1..].iter().map(|n| n.decided_at.unwrap_or(f64::INFINITY)).fold(0.0, f64::max);
+        ThreePcRun { states, atomic, resolved_by_ms }
+    }
+
+    /// The coordinator crashes at 2.5 ms (the votes are on their way) and stays down
+    /// `downtime_ms`: the participants, all uncertain, abort after their 20 ms timeout, however
+    /// long it is down (2PC would block for the whole downtime).
+    pub fn crash_run(downtime_ms: f64) -> Result<ThreePcRun> {
+        crate::error::validate::positive("downtime_ms", downtime_ms)?;
+        let faults = FaultSchedule::new().crash(0, 2.5).restart(0, 2.5 + downtime_ms);
+        let report = experiment(faults).run(1)?;
+        Ok(outcome(report.sim(), false))
+    }
+
+    /// The partition `{n0, n1} | {n2, n3}` from 3.5 ms, while the `PreCommit`s sent at 3 ms are
+    /// in flight: `n1` gets its copy, `n2` and `n3` lose theirs (module docs).
+    pub fn partition_run() -> Result<ThreePcRun> {
+        let faults =
+            FaultSchedule::new().partition(vec![vec![0, 1], vec![2, 3]], 3.5, f64::INFINITY);
+        let report = experiment(faults).run(1)?;
+        Ok(outcome(report.sim(), true))
+    }
+
+    /// The traced partition run's experiment (for a sequence diagram).
+    pub fn partition_experiment() -> Experiment<ThreePcNode> {
+        experiment(FaultSchedule::new().partition(vec![vec![0, 1], vec![2, 3]], 3.5, f64::INFINITY))
+    }
+}
