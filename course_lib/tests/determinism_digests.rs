@@ -153,6 +153,11 @@ const PINS: &[Pin] = &[
         "82690ee636ec88c38659b7759938b41f30db5e5e25dfbbd17c5508b19fdbc550",
     ),
     ("gossip", gossip_text, "0bb617a2b74bd4573b997be51202332b97288a86db281e7e807a8b82aa1072a4"),
+    (
+        "txn::dist",
+        txn_dist_text,
+        "396fb0bcb862d001c6e2eb3e1bb32df56dced80ced28d003021ffc9c723966e3",
+    ),
 ];
 
 fn sha256_hex(text: &str) -> String {
@@ -1367,6 +1372,45 @@ fn crdt_text() -> Out {
 #[test]
 fn gossip() {
     check("gossip");
+}
+
+#[test]
+fn txn_dist() {
+    check("txn::dist");
+}
+
+/// Distributed transactions: a crashy 2PC run (trace digest and outcome), the blocking sweep,
+/// a saga run, the deadlock timeout sweep.
+fn txn_dist_text() -> Out {
+    use course_lib::dist::Dist;
+    use course_lib::sim::Network;
+    use course_lib::txn::deadlock::{self, DeadlockConfig, Detection};
+    use course_lib::txn::{saga, twopc};
+    let mut t = String::new();
+    let cfg = twopc::TwoPcConfig::new(3)
+        .vote_no(0.1)
+        .random_crashes(3, 50.0)
+        .network(Network::new(Dist::uniform(0.5, 1.5)?).with_loss(0.02));
+    let report = twopc::experiment(&cfg, twopc::workload(3, 10))?.trace(true).run(7)?;
+    writeln!(
+        t,
+        "2pc trace {:016x} events {}",
+        report.sim().trace().digest(),
+        report.sim().trace().len()
+    )?;
+    writeln!(t, "2pc {:?}", twopc::run(&cfg, twopc::workload(3, 10), 7)?)?;
+    for p in twopc::blocking_sweep(&twopc::TwoPcConfig::new(3), &[10.0, 100.0])? {
+        writeln!(t, "blocking {p:?}")?;
+    }
+    writeln!(t, "3pc crash {:?}", twopc::three_phase::crash_run(100.0)?)?;
+    writeln!(t, "3pc partition {:?}", twopc::three_phase::partition_run()?)?;
+    writeln!(t, "saga {:?}", saga::run(&saga::SagaConfig::new(3), 3)?)?;
+    let base = DeadlockConfig::new(3, 8, Detection::EdgeChasing);
+    let ds = [Detection::Timeout { timeout_ms: 20.0 }, Detection::EdgeChasing];
+    for p in deadlock::timeout_sweep(&base, &ds, 0..5)? {
+        writeln!(t, "deadlock {p:?}")?;
+    }
+    Ok(t)
 }
 
 #[test]

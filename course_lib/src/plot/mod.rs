@@ -69,6 +69,7 @@ mod chat_view;
 mod consistency_view;
 mod coord_view;
 mod crdt_view;
+mod dtx_view;
 mod frame;
 mod gossip_view;
 mod heatmap;
@@ -93,6 +94,11 @@ mod trace_view;
 pub use bar::BarChart;
 pub use cdf::CdfChart;
 pub use crdt_view::{convergence_chart, merkle_cost_chart};
+pub use dtx_view::{
+    deadlock_detection_chart, deadlock_false_abort_chart, saga_dirty_read_table,
+    twopc_blocking_chart, twopc_blocking_diagram, twopc_commit_diagram, twopc_cost_table,
+    twopc_three_phase_diagram,
+};
 pub use gossip_view::{
     anti_entropy_chart, swim_detection_chart, swim_false_deaths_chart, swim_table,
 };
