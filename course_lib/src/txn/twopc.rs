@@ -42,11 +42,11 @@
 //! ```
 //!
 //! ## Reading
-//! * J. Gray, "Notes on Data Base Operating Systems", LNCS 60, 1978 (2PC, §5.8.3).
+//! * J. Gray, "Notes on Data Base Operating Systems", LNCS 60, 1978 (two-phase commit).
 //! * P. A. Bernstein, V. Hadzilacos, N. Goodman, *Concurrency Control and Recovery in Database
 //!   Systems*, Addison-Wesley 1987, ch. 7 (2PC, termination protocol, blocking).
 //! * C. Mohan, B. Lindsay, R. Obermarck, "Transaction Management in the R* Distributed Database
-//!   Management System", ACM TODS 11(4), 1986 (§2: 2P, presumed abort, presumed commit).
+//!   Management System", ACM TODS 11(4), 1986 (R*'s two-phase commit, presumed abort, presumed commit).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -1393,7 +1393,7 @@ pub fn log_costs(participants: usize, variant: Variant) -> Result<[LogCost; 2]> 
     Ok([one(Decision::Commit)?, one(Decision::Abort)?])
 }
 
-/// Mohan, Lindsay & Obermarck (1986), §2 (R*'s 2P and PA protocols; costs per subordinate that
+/// Mohan, Lindsay & Obermarck (1986) (R*'s 2P and PA protocols; costs per subordinate that
 /// voted yes):
 /// `(variant, decision, coordinator forced writes, subordinate forced writes, messages)`.
 /// Basic 2PC forces the decision at both ends and acknowledges it (4 messages: prepare, vote,
