@@ -87,6 +87,7 @@ pub mod staleness;
 pub mod stats;
 pub mod storage;
 pub mod table;
+pub mod txn;
 
 #[cfg(feature = "frames")]
 pub mod frames;
