@@ -157,6 +157,16 @@ pub const ALL: [Anomaly; 10] = [
     },
 ];
 
+/// The anomaly with this id (`"G2-item"`), from [`ALL`].
+///
+/// # Errors
+/// [`Error::Invalid`] naming the ids there are.
+pub fn by_id(id: &str) -> Result<&'static Anomaly> {
+    ALL.iter().find(|a| a.id == id).ok_or_else(|| {
+        Error::invalid(format!("anomaly id `{id}`"), format!("use one of {}", HERMITAGE_ANOMALIES.join(", ")))
+    })
+}
+
 /// One row of the computed table: for each level of [`Isolation::ALL`], did the anomaly
 /// happen?
 #[derive(Clone, Debug, PartialEq, Eq)]

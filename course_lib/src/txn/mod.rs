@@ -84,7 +84,7 @@ mod workload;
 
 // distributed transactions (item 3): pub mod twopc; pub mod saga; pub mod deadlock;  -- added by dtx
 
-pub use anomalies::{anomaly_table, hermitage, Anomaly, AnomalyRow, HermitageRow, HERMITAGE_ANOMALIES};
+pub use anomalies::{anomaly_table, by_id, hermitage, Anomaly, AnomalyRow, HermitageRow, HERMITAGE_ANOMALIES};
 pub use engine::{
     reference_validator, run, run_scheme, CommittedTxn, Isolation, Outcome, Scheme, StepResult, StepTrace,
     Validation, Validator,

@@ -282,3 +282,57 @@ fn contention_rejects_bad_parameters_and_is_deterministic() {
     let a = cfg.run(Scheme::Strict2pl, 1.0, 3).unwrap().0;
     assert_eq!(a, cfg.run(Scheme::Strict2pl, 1.0, 3).unwrap().0);
 }
+
+
+/// Every run-dependent claim of notebook 16's prose, with the cells' seeds.
+#[test]
+fn notebook_16_prose_holds() {
+    // section 4: our rows next to Hermitage's
+    let ours = anomaly_table().unwrap();
+    let row = |li: usize| -> Vec<&str> { ours.iter().map(|r| if r.occurred[li] { "possible" } else { "prevented" }).collect() };
+    let h = hermitage().unwrap();
+    let theirs = |dbms: &str, level: &str| -> Vec<&str> {
+        h.iter().find(|r| r.dbms == dbms && r.level == level).unwrap().cells.iter().map(|s| s.as_str()).collect()
+    };
+    // "read uncommitted is MySQL's and SQL Server's read uncommitted"
+    assert_eq!(row(0), theirs("MySQL/InnoDB", "read uncommitted"));
+    assert_eq!(row(0), theirs("MS SQL Server", "read uncommitted"));
+    // "read committed, snapshot isolation and serializable are PostgreSQL's three rows exactly"
+    assert_eq!(row(1), theirs("PostgreSQL", "read committed"));
+    assert_eq!(row(3), theirs("PostgreSQL", "repeatable read"));
+    assert_eq!(row(4), theirs("PostgreSQL", "serializable"));
+    // "repeatable read (locking) differs from SQL Server's repeatable read only in G-single,
+    // which SQL Server prevents only in some cases"
+    let ss = theirs("MS SQL Server", "repeatable read");
+    let diff: Vec<&str> =
+        HERMITAGE_ANOMALIES.iter().zip(row(2).iter().zip(&ss)).filter(|(_, (a, b))| a != b).map(|(id, _)| *id).collect();
+    assert_eq!(diff, vec!["G-single"]);
+    assert_eq!(ss[7], "some");
+    // section 5: random histories (the cell: 100 seeds from 0, the default shape)
+    let shape = RandomSchedule::default();
+    let count = |scheme: Scheme| {
+        (0..100u64)
+            .filter(|&s| !check_serializable(run_scheme(&shape.generate(s).unwrap(), scheme).unwrap().history()).is_serializable())
+            .count()
+    };
+    assert!(count(Scheme::ReadCommitted) >= 10, "read committed lets a good share through");
+    assert!(count(Scheme::SnapshotIsolation) > 0 && count(Scheme::SnapshotIsolation) < count(Scheme::ReadCommitted));
+    assert_eq!(count(Scheme::Ssi), 0);
+    assert_eq!(count(Scheme::Strict2pl), 0);
+    // section 6: the contention sweep (default workload, seed 16)
+    let pts = Contention::default().sweep(&[0.0, 0.5, 1.0, 1.5, 2.0], 16).unwrap();
+    let at = |scheme: &str, s: f64| pts.iter().find(|p| p.scheme == scheme && p.skew == s).unwrap().clone();
+    let (l0, o0, s0) = (at("serializable (strict 2PL)", 0.0), at("OCC", 0.0), at("serializable (SSI)", 0.0));
+    let (l2, o2, s2) = (at("serializable (strict 2PL)", 2.0), at("OCC", 2.0), at("serializable (SSI)", 2.0));
+    // "at s = 0 strict 2PL commits the most per tick; at s = 2 it commits the least"
+    assert!(l0.throughput > o0.throughput && l0.throughput > s0.throughput);
+    assert!(l2.throughput < o2.throughput && l2.throughput < s2.throughput);
+    // "every scheme's abort rate at s = 2 is at least twice its rate at s = 0"
+    for (a, b) in [(&l0, &l2), (&o0, &o2), (&s0, &s2)] {
+        assert!(b.abort_rate >= 2.0 * a.abort_rate, "{} {} {}", a.scheme, a.abort_rate, b.abort_rate);
+    }
+    // "and the p99 latency at least doubles"
+    for (a, b) in [(&l0, &l2), (&o0, &o2), (&s0, &s2)] {
+        assert!(b.p99_latency >= 2.0 * a.p99_latency, "{} {} {}", a.scheme, a.p99_latency, b.p99_latency);
+    }
+}

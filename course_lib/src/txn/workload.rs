@@ -135,7 +135,7 @@ pub struct Contention {
 
 impl Default for Contention {
     fn default() -> Self {
-        Contention { clients: 6, txns: 120, keys: 20, ops: 4, write_fraction: 0.5, backoff: 4 }
+        Contention { clients: 6, txns: 120, keys: 50, ops: 4, write_fraction: 0.5, backoff: 4 }
     }
 }
 
