@@ -153,7 +153,7 @@ const PINS: &[Pin] = &[
         "82690ee636ec88c38659b7759938b41f30db5e5e25dfbbd17c5508b19fdbc550",
     ),
     ("gossip", gossip_text, "0bb617a2b74bd4573b997be51202332b97288a86db281e7e807a8b82aa1072a4"),
-    ("txn", txn_text, "0000000000000000000000000000000000000000000000000000000000000000"),
+    ("txn", txn_text, "91f01f0cf33f415594cfe4e1fe6d9774f9cfd0945c8caaa1006fa56d57697c45"),
 ];
 
 fn sha256_hex(text: &str) -> String {

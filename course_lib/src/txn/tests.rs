@@ -308,6 +308,9 @@ fn notebook_16_prose_holds() {
         HERMITAGE_ANOMALIES.iter().zip(row(2).iter().zip(&ss)).filter(|(_, (a, b))| a != b).map(|(id, _)| *id).collect();
     assert_eq!(diff, vec!["G-single"]);
     assert_eq!(ss[7], "some");
+    // section 3: "under repeatable read with locks, T2's read would wait for T1's write lock"
+    let g1a = run(&by_id("G1a").unwrap().parse().unwrap(), Isolation::RepeatableReadLocking).unwrap();
+    assert!(g1a.waited(3) && g1a.read_values(3) == Some(vec![("x".into(), 10)]));
     // section 5: random histories (the cell: 100 seeds from 0, the default shape)
     let shape = RandomSchedule::default();
     let count = |scheme: Scheme| {
