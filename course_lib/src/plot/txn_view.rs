@@ -6,7 +6,8 @@ use crate::error::{Error, Result};
 use crate::plot::{Figure, LineChart};
 use crate::table::{fmt_sig, Table};
 use crate::txn::{
-    AnomalyRow, CcPoint, HermitageRow, Isolation, Op, Outcome, Schedule, StepResult, HERMITAGE_ANOMALIES,
+    AnomalyRow, CcPoint, HermitageRow, Isolation, Op, Outcome, Schedule, StepResult,
+    HERMITAGE_ANOMALIES,
 };
 
 fn op_text(op: &Op) -> String {
@@ -37,7 +38,10 @@ pub fn schedule_table(s: &Schedule) -> Table {
         t = t.row(row);
     }
     let init: Vec<String> = s.init().iter().map(|(k, v)| format!("{k} = {v}")).collect();
-    t.caption(format!("initially {}", if init.is_empty() { "no rows".into() } else { init.join(", ") }))
+    t.caption(format!(
+        "initially {}",
+        if init.is_empty() { "no rows".into() } else { init.join(", ") }
+    ))
 }
 
 fn rows_text(r: &[(String, i64)]) -> String {
@@ -64,9 +68,15 @@ pub fn trace_table(o: &Outcome) -> Table {
             StepResult::Skipped => format!("({verb}: skipped, aborted)"),
         };
         if st.waited {
-            let whom = if st.waited_for.is_empty() { "its own earlier step".to_string() } else { st.waited_for.join(", ") };
+            let whom = if st.waited_for.is_empty() {
+                "its own earlier step".to_string()
+            } else {
+                st.waited_for.join(", ")
+            };
             match st.completed_after {
-                Some(a) if a != i => cell.push_str(&format!(" ⏳ waited for {whom}, ran after #{a}")),
+                Some(a) if a != i => {
+                    cell.push_str(&format!(" ⏳ waited for {whom}, ran after #{a}"))
+                }
                 _ => cell.push_str(&format!(" ⏳ waited for {whom}")),
             }
         }
@@ -81,7 +91,12 @@ pub fn trace_table(o: &Outcome) -> Table {
         .iter()
         .map(|(n, c)| format!("{n} {}", if *c { "committed" } else { "aborted" }))
         .collect();
-    t.caption(format!("{}: {}; final state {}", o.scheme(), fate.join(", "), rows_text(&o.final_state())))
+    t.caption(format!(
+        "{}: {}; final state {}",
+        o.scheme(),
+        fate.join(", "),
+        rows_text(&o.final_state())
+    ))
 }
 
 /// The computed table: one row per anomaly, one column per level, "occurs" or "prevented".
@@ -91,7 +106,9 @@ pub fn anomaly_levels_table(rows: &[AnomalyRow]) -> Table {
     let mut t = Table::new(headers);
     for r in rows {
         let mut row = vec![r.id.to_string()];
-        row.extend(r.occurred.iter().map(|&o| if o { "— occurs" } else { "✓ prevented" }.to_string()));
+        row.extend(
+            r.occurred.iter().map(|&o| if o { "— occurs" } else { "✓ prevented" }.to_string()),
+        );
         t = t.row(row);
     }
     t.caption("our engine, each anomaly's schedule run under each level")
@@ -111,10 +128,17 @@ fn mark(cell: &str) -> String {
 ///
 /// # Errors
 /// [`Error::Invalid`] if `ours` does not have the ten anomalies in Hermitage's order.
-pub fn comparison_table(ours: &[AnomalyRow], hermitage: &[HermitageRow], dbms: &[&str]) -> Result<Table> {
+pub fn comparison_table(
+    ours: &[AnomalyRow],
+    hermitage: &[HermitageRow],
+    dbms: &[&str],
+) -> Result<Table> {
     let ids: Vec<&str> = ours.iter().map(|r| r.id).collect();
     if ids != HERMITAGE_ANOMALIES {
-        return Err(Error::invalid("anomaly rows", "pass txn::anomaly_table()'s rows: the ten anomalies in Hermitage's order"));
+        return Err(Error::invalid(
+            "anomaly rows",
+            "pass txn::anomaly_table()'s rows: the ten anomalies in Hermitage's order",
+        ));
     }
     let mut headers = vec!["system".to_string(), "level".to_string()];
     headers.extend(HERMITAGE_ANOMALIES.iter().map(|s| s.to_string()));
@@ -154,10 +178,18 @@ pub fn contention_chart(points: &[CcPoint], metric: CcMetric) -> Result<Figure> 
         return Err(Error::empty("the contention points", "run Contention::sweep first"));
     }
     let (title, y, f): (&str, &str, fn(&CcPoint) -> f64) = match metric {
-        CcMetric::Throughput => ("Throughput vs contention", "committed per 100 ticks", |p| p.throughput),
-        CcMetric::AbortRate => ("Abort rate vs contention", "aborted attempts, %", |p| 100.0 * p.abort_rate),
-        CcMetric::MeanLatency => ("Mean latency vs contention", "ticks from first begin to commit", |p| p.mean_latency),
-        CcMetric::P99Latency => ("p99 latency vs contention", "p99 ticks from first begin to commit", |p| p.p99_latency),
+        CcMetric::Throughput => {
+            ("Throughput vs contention", "committed per 100 ticks", |p| p.throughput)
+        }
+        CcMetric::AbortRate => {
+            ("Abort rate vs contention", "aborted attempts, %", |p| 100.0 * p.abort_rate)
+        }
+        CcMetric::MeanLatency => {
+            ("Mean latency vs contention", "ticks from first begin to commit", |p| p.mean_latency)
+        }
+        CcMetric::P99Latency => {
+            ("p99 latency vs contention", "p99 ticks from first begin to commit", |p| p.p99_latency)
+        }
     };
     let mut names: Vec<&str> = Vec::new();
     for p in points {
@@ -165,16 +197,32 @@ pub fn contention_chart(points: &[CcPoint], metric: CcMetric) -> Result<Figure> 
             names.push(p.scheme);
         }
     }
-    let mut chart = LineChart::new(title).x_label("Zipf exponent s of the key choice (0 = uniform)").y_label(y).markers(true);
+    let mut chart = LineChart::new(title)
+        .x_label("Zipf exponent s of the key choice (0 = uniform)")
+        .y_label(y)
+        .markers(true);
     for n in names {
-        chart = chart.series(n, points.iter().filter(|p| p.scheme == n).map(|p| (p.skew, f(p))).collect::<Vec<_>>());
+        chart = chart.series(
+            n,
+            points.iter().filter(|p| p.scheme == n).map(|p| (p.skew, f(p))).collect::<Vec<_>>(),
+        );
     }
     chart.render()
 }
 
 /// The sweep's numbers as a table.
 pub fn contention_table(points: &[CcPoint]) -> Table {
-    let mut t = Table::new(["scheme", "Zipf s", "committed", "aborted", "ticks", "per 100 ticks", "abort rate", "mean latency", "p99 latency"]);
+    let mut t = Table::new([
+        "scheme",
+        "Zipf s",
+        "committed",
+        "aborted",
+        "ticks",
+        "per 100 ticks",
+        "abort rate",
+        "mean latency",
+        "p99 latency",
+    ]);
     for p in points {
         t = t.row([
             p.scheme.to_string(),
@@ -201,7 +249,9 @@ mod tests {
         let a = &anomalies::ALL[6];
         let s = a.parse().unwrap();
         let st = schedule_table(&s).to_html();
-        assert!(st.contains("T1") && st.contains("write x = 11") && st.contains("initially x = 10"));
+        assert!(
+            st.contains("T1") && st.contains("write x = 11") && st.contains("initially x = 10")
+        );
         let o = run(&s, Isolation::RepeatableReadLocking).unwrap();
         let tt = trace_table(&o).to_html();
         assert!(tt.contains("deadlock") && tt.contains("waited for"), "{tt}");
@@ -212,7 +262,9 @@ mod tests {
         assert!(comparison_table(&rows[1..], &[], &[]).is_err());
         let cfg = Contention { txns: 20, ..Contention::default() };
         let pts = cfg.sweep(&[0.0, 1.0], 1).unwrap();
-        for m in [CcMetric::Throughput, CcMetric::AbortRate, CcMetric::MeanLatency, CcMetric::P99Latency] {
+        for m in
+            [CcMetric::Throughput, CcMetric::AbortRate, CcMetric::MeanLatency, CcMetric::P99Latency]
+        {
             let svg = contention_chart(&pts, m).unwrap().svg().to_string();
             assert!(svg.contains("OCC") && svg.contains("Zipf exponent"));
         }

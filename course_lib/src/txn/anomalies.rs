@@ -65,7 +65,10 @@ fn g1b(o: &Outcome) -> bool {
     saw(o, "T2 read x", 0, "x", 101)
 }
 fn g1c(o: &Outcome) -> bool {
-    o.committed("T1") && o.committed("T2") && saw(o, "T1 read y", 0, "y", 22) && saw(o, "T2 read x", 0, "x", 11)
+    o.committed("T1")
+        && o.committed("T2")
+        && saw(o, "T1 read y", 0, "y", 22)
+        && saw(o, "T2 read x", 0, "x", 11)
 }
 fn otv(o: &Outcome) -> bool {
     saw(o, "T3 read y", 0, "y", 18) && saw(o, "T3 read x", 0, "x", 11)
@@ -163,7 +166,10 @@ pub const ALL: [Anomaly; 10] = [
 /// [`Error::Invalid`] naming the ids there are.
 pub fn by_id(id: &str) -> Result<&'static Anomaly> {
     ALL.iter().find(|a| a.id == id).ok_or_else(|| {
-        Error::invalid(format!("anomaly id `{id}`"), format!("use one of {}", HERMITAGE_ANOMALIES.join(", ")))
+        Error::invalid(
+            format!("anomaly id `{id}`"),
+            format!("use one of {}", HERMITAGE_ANOMALIES.join(", ")),
+        )
     })
 }
 
@@ -184,7 +190,8 @@ pub struct AnomalyRow {
 pub fn anomaly_table() -> Result<Vec<AnomalyRow>> {
     ALL.iter()
         .map(|a| {
-            let occurred = Isolation::ALL.iter().map(|&l| a.occurs_under(l)).collect::<Result<Vec<bool>>>()?;
+            let occurred =
+                Isolation::ALL.iter().map(|&l| a.occurs_under(l)).collect::<Result<Vec<bool>>>()?;
             Ok(AnomalyRow { id: a.id, occurred })
         })
         .collect()
@@ -231,7 +238,11 @@ pub fn hermitage() -> Result<Vec<HermitageRow>> {
             return Err(Error::Parse {
                 source_name: "data/hermitage.csv".into(),
                 line: i + 1,
-                message: format!("expected {} columns, found {}", 3 + HERMITAGE_ANOMALIES.len(), cols.len()),
+                message: format!(
+                    "expected {} columns, found {}",
+                    3 + HERMITAGE_ANOMALIES.len(),
+                    cols.len()
+                ),
             });
         }
         out.push(HermitageRow {

@@ -92,7 +92,9 @@ pub type Validator = fn(&Validation) -> bool;
 /// began wrote a key this one read, or changed whether a row matches one of its scans.
 pub fn reference_validator(v: &Validation) -> bool {
     v.committed.iter().filter(|c| c.commit_ts > v.start_ts).all(|c| {
-        c.writes.iter().all(|w| !v.reads.contains(&w.key) && !v.scans.iter().any(|p| p.matches_write(w)))
+        c.writes
+            .iter()
+            .all(|w| !v.reads.contains(&w.key) && !v.scans.iter().any(|p| p.matches_write(w)))
     })
 }
 
@@ -287,7 +289,12 @@ impl Engine {
         };
         for (k, v) in init {
             let vid = e.vid();
-            e.keys.entry(k.clone()).or_default().committed.push(Ver { vid, writer: None, value: Some(*v), ts: 0 });
+            e.keys.entry(k.clone()).or_default().committed.push(Ver {
+                vid,
+                writer: None,
+                value: Some(*v),
+                ts: 0,
+            });
         }
         e
     }
@@ -380,13 +387,19 @@ impl Engine {
                 let first = !self.trace[i].waited;
                 self.trace[i].waited = true;
                 if first {
-                    self.trace[i].waited_for = holders.iter().map(|&h| self.txns[h].name.clone()).collect();
+                    self.trace[i].waited_for =
+                        holders.iter().map(|&h| self.txns[h].name.clone()).collect();
                 }
                 let changed = self.txns[t].blocked_on != holders;
                 self.txns[t].blocked_on = holders;
                 if let Some(cycle) = self.deadlock_cycle(t) {
-                    let names: Vec<String> = cycle.iter().map(|&c| self.txns[c].name.clone()).collect();
-                    let reason = format!("deadlock: {} → {} (the waiting step closed the cycle)", names.join(" → "), names[0]);
+                    let names: Vec<String> =
+                        cycle.iter().map(|&c| self.txns[c].name.clone()).collect();
+                    let reason = format!(
+                        "deadlock: {} → {} (the waiting step closed the cycle)",
+                        names.join(" → "),
+                        names[0]
+                    );
                     self.trace[i].result = StepResult::Failed(reason.clone());
                     self.trace[i].completed_after = Some(self.now);
                     self.txns[t].queue.pop_front();
@@ -430,7 +443,8 @@ impl Engine {
     pub(crate) fn finish(&mut self) {
         loop {
             self.settle();
-            let open = (0..self.txns.len()).find(|&t| self.txns[t].status == Status::Active && self.txns[t].queue.is_empty());
+            let open = (0..self.txns.len())
+                .find(|&t| self.txns[t].status == Status::Active && self.txns[t].queue.is_empty());
             match open {
                 Some(t) => self.abort_txn(t, "still open at the end of the schedule".into()),
                 None => break,
@@ -482,7 +496,8 @@ impl Engine {
             ks.pending.retain(|v| v.writer != Some(t));
         }
         self.release(t);
-        let (ins, outs) = (std::mem::take(&mut self.txns[t].rw_in), std::mem::take(&mut self.txns[t].rw_out));
+        let (ins, outs) =
+            (std::mem::take(&mut self.txns[t].rw_in), std::mem::take(&mut self.txns[t].rw_out));
         for o in ins {
             self.txns[o].rw_out.remove(&t);
         }
@@ -533,7 +548,12 @@ impl Engine {
     fn conflicts(&self, t: usize, k: &str, mode: Mode) -> Vec<usize> {
         self.locks
             .get(k)
-            .map(|hs| hs.iter().filter(|(h, m)| *h != t && (mode == Mode::X || *m == Mode::X)).map(|(h, _)| *h).collect())
+            .map(|hs| {
+                hs.iter()
+                    .filter(|(h, m)| *h != t && (mode == Mode::X || *m == Mode::X))
+                    .map(|(h, _)| *h)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -549,7 +569,8 @@ impl Engine {
     /// Every value row `k` has now, committed (newest) or pending.
     fn any_value_matches(&self, k: &str, p: &Predicate) -> bool {
         self.keys.get(k).is_some_and(|ks| {
-            p.matches(ks.committed.last().and_then(|v| v.value)) || ks.pending.iter().any(|v| p.matches(v.value))
+            p.matches(ks.committed.last().and_then(|v| v.value))
+                || ks.pending.iter().any(|v| p.matches(v.value))
         })
     }
 
@@ -591,13 +612,19 @@ impl Engine {
         match rt.status {
             Status::Active => true,
             Status::Aborted => false,
-            Status::Committed => rt.commit_ts.unwrap_or(0) > self.txns[t].snapshot.unwrap_or(self.clock),
+            Status::Committed => {
+                rt.commit_ts.unwrap_or(0) > self.txns[t].snapshot.unwrap_or(self.clock)
+            }
         }
     }
 
     fn exec(&mut self, t: usize, i: usize) -> Exec {
         let op = self.steps[i].op.clone();
-        if self.uses_snapshot() && self.txns[t].snapshot.is_none() && op != Op::Commit && op != Op::Abort {
+        if self.uses_snapshot()
+            && self.txns[t].snapshot.is_none()
+            && op != Op::Commit
+            && op != Op::Abort
+        {
             self.txns[t].snapshot = Some(self.clock);
         }
         match op {
@@ -675,7 +702,8 @@ impl Engine {
                 if !blockers.is_empty() {
                     return Exec::Blocked(blockers);
                 }
-                let matching: Vec<String> = keys.iter().filter(|k| self.any_value_matches(k, &p)).cloned().collect();
+                let matching: Vec<String> =
+                    keys.iter().filter(|k| self.any_value_matches(k, &p)).cloned().collect();
                 for k in &matching {
                     self.grant(t, k, Mode::S);
                 }
@@ -740,7 +768,8 @@ impl Engine {
             }
         }
         if let Scheme::Ssi = self.scheme {
-            let mut readers: Vec<usize> = self.siread.get(k).map(|s| s.iter().copied().collect()).unwrap_or_default();
+            let mut readers: Vec<usize> =
+                self.siread.get(k).map(|s| s.iter().copied().collect()).unwrap_or_default();
             for (r, p) in &self.sipred {
                 if p.matches(before) || p.matches(value) {
                     readers.push(*r);
@@ -799,7 +828,11 @@ impl Engine {
                 ks.committed.push(v);
             }
         }
-        self.committed_log.push(CommittedTxn { name: self.txns[t].name.clone(), commit_ts: ts, writes });
+        self.committed_log.push(CommittedTxn {
+            name: self.txns[t].name.clone(),
+            commit_ts: ts,
+            writes,
+        });
         self.txns[t].status = Status::Committed;
         self.txns[t].commit_ts = Some(ts);
         self.release(t);
@@ -808,7 +841,8 @@ impl Engine {
 
     /// The committed transactions' history, for the serializability checker.
     pub(crate) fn history(&self) -> History {
-        let mut order: Vec<usize> = (0..self.txns.len()).filter(|&t| self.txns[t].status == Status::Committed).collect();
+        let mut order: Vec<usize> =
+            (0..self.txns.len()).filter(|&t| self.txns[t].status == Status::Committed).collect();
         order.sort_by_key(|&t| self.txns[t].commit_ts);
         let mut hidx = vec![usize::MAX; self.txns.len()];
         for (h, &t) in order.iter().enumerate() {
@@ -841,16 +875,19 @@ impl Engine {
             }
         };
         let own_pos = |k: &str, h: usize| -> Option<usize> {
-            versions.get(k).and_then(|vs: &Vec<HVersion>| vs.iter().position(|v| v.writer == Some(h)))
+            versions
+                .get(k)
+                .and_then(|vs: &Vec<HVersion>| vs.iter().position(|v| v.writer == Some(h)))
         };
         let mut reads = Vec::new();
         for &t in &order {
             for r in &self.txns[t].raw_reads {
                 match r {
                     RawRead::Item(_, Seen::Own) => {}
-                    RawRead::Item(k, s) => {
-                        reads.push(HistRead { txn: hidx[t], kind: ReadKind::Item { key: k.clone(), version: at(*s) } })
-                    }
+                    RawRead::Item(k, s) => reads.push(HistRead {
+                        txn: hidx[t],
+                        kind: ReadKind::Item { key: k.clone(), version: at(*s) },
+                    }),
                     RawRead::Pred(p, seen) => reads.push(HistRead {
                         txn: hidx[t],
                         kind: ReadKind::Predicate {
@@ -868,14 +905,21 @@ impl Engine {
                 }
             }
         }
-        History { txns: order.iter().map(|&t| self.txns[t].name.clone()).collect(), versions, reads }
+        History {
+            txns: order.iter().map(|&t| self.txns[t].name.clone()).collect(),
+            versions,
+            reads,
+        }
     }
 
     pub(crate) fn into_outcome(self) -> Outcome {
         let history = self.history();
         let mut txns = BTreeMap::new();
         for t in &self.txns {
-            txns.insert(t.name.clone(), (t.status == Status::Committed, t.abort_reason.clone(), t.begin_step));
+            txns.insert(
+                t.name.clone(),
+                (t.status == Status::Committed, t.abort_reason.clone(), t.begin_step),
+            );
         }
         let mut final_state = Vec::new();
         for (k, ks) in &self.keys {

@@ -132,13 +132,18 @@ impl Verdict {
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Verdict::Serializable { order } => write!(f, "serializable, e.g. in the order {}", order.join(", ")),
+            Verdict::Serializable { order } => {
+                write!(f, "serializable, e.g. in the order {}", order.join(", "))
+            }
             Verdict::Cycle(edges) => {
                 let e: Vec<String> = edges.iter().map(|e| e.to_string()).collect();
                 write!(f, "not serializable: cycle {}", e.join(", "))
             }
             Verdict::ReadUncommittedVersion { txn, key } => {
-                write!(f, "not serializable: {txn} read a version of {key} that was never committed")
+                write!(
+                    f,
+                    "not serializable: {txn} read a version of {key} that was never committed"
+                )
             }
         }
     }
@@ -218,7 +223,9 @@ pub fn check_serializable(h: &History) -> Verdict {
     for r in &h.reads {
         let bad = match &r.kind {
             ReadKind::Item { key, version: None } => Some(key.clone()),
-            ReadKind::Predicate { seen, .. } => seen.iter().find(|(_, v)| v.is_none()).map(|(k, _)| k.clone()),
+            ReadKind::Predicate { seen, .. } => {
+                seen.iter().find(|(_, v)| v.is_none()).map(|(k, _)| k.clone())
+            }
             _ => None,
         };
         if let Some(key) = bad {
@@ -227,7 +234,8 @@ pub fn check_serializable(h: &History) -> Verdict {
     }
     let edges = dependency_edges(h);
     let n = h.txns.len();
-    let idx: BTreeMap<&str, usize> = h.txns.iter().enumerate().map(|(i, t)| (t.as_str(), i)).collect();
+    let idx: BTreeMap<&str, usize> =
+        h.txns.iter().enumerate().map(|(i, t)| (t.as_str(), i)).collect();
     let mut adj: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
     let mut indeg = vec![0usize; n];
     for (ei, e) in edges.iter().enumerate() {
@@ -249,7 +257,9 @@ pub fn check_serializable(h: &History) -> Verdict {
         }
     }
     if order.len() == n {
-        return Verdict::Serializable { order: order.into_iter().map(|i| h.txns[i].clone()).collect() };
+        return Verdict::Serializable {
+            order: order.into_iter().map(|i| h.txns[i].clone()).collect(),
+        };
     }
     // every leftover node has a leftover predecessor: walk backwards until a node repeats
     let left: Vec<bool> = (0..n).map(|i| deg[i] > 0).collect();
@@ -270,7 +280,10 @@ pub fn check_serializable(h: &History) -> Verdict {
             return Verdict::Cycle(cyc);
         }
         pos[v] = path.len();
-        let &(u, e) = pred[v].iter().find(|(u, _)| left[*u]).expect("a leftover node has a leftover predecessor");
+        let &(u, e) = pred[v]
+            .iter()
+            .find(|(u, _)| left[*u])
+            .expect("a leftover node has a leftover predecessor");
         path.push(e);
         v = u;
     }

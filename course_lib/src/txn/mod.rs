@@ -84,14 +84,18 @@ mod workload;
 
 // distributed transactions (item 3): pub mod twopc; pub mod saga; pub mod deadlock;  -- added by dtx
 
-pub use anomalies::{anomaly_table, by_id, hermitage, Anomaly, AnomalyRow, HermitageRow, HERMITAGE_ANOMALIES};
-pub use engine::{
-    reference_validator, run, run_scheme, CommittedTxn, Isolation, Outcome, Scheme, StepResult, StepTrace,
-    Validation, Validator,
+pub use anomalies::{
+    anomaly_table, by_id, hermitage, Anomaly, AnomalyRow, HermitageRow, HERMITAGE_ANOMALIES,
 };
-pub use history::{check_serializable, dependency_edges, Dep, Edge, HistRead, History, ReadKind, Verdict, Version};
+pub use engine::{
+    reference_validator, run, run_scheme, CommittedTxn, Isolation, Outcome, Scheme, StepResult,
+    StepTrace, Validation, Validator,
+};
+pub use history::{
+    check_serializable, dependency_edges, Dep, Edge, HistRead, History, ReadKind, Verdict, Version,
+};
 pub use schedule::{Op, Predicate, Schedule, Step, Write};
 pub use workload::{
-    doctors_violated, judge_doctors, judge_validator, random_histories, CcPoint, Contention, RandomSchedule,
-    ValidatorReport, CC_SCHEMES, DOCTORS,
+    doctors_violated, judge_doctors, judge_validator, random_histories, CcPoint, Contention,
+    RandomSchedule, ValidatorReport, CC_SCHEMES, DOCTORS,
 };

@@ -156,7 +156,10 @@ impl Schedule {
                     return Err(perr(line, "`init` lines must come before the first step"));
                 }
                 if !valid_name(w[1]) {
-                    return Err(perr(line, format!("`{}` is not a key name (letters, digits, _)", w[1])));
+                    return Err(perr(
+                        line,
+                        format!("`{}` is not a key name (letters, digits, _)", w[1]),
+                    ));
                 }
                 if s.init.iter().any(|(k, _)| k == w[1]) {
                     return Err(perr(line, format!("key {} is initialised twice", w[1])));
@@ -166,17 +169,26 @@ impl Schedule {
                 continue;
             }
             if w.len() < 2 {
-                return Err(perr(line, format!("`{}` needs a verb: `{} begin`, `{} read x`, …", w[0], w[0], w[0])));
+                return Err(perr(
+                    line,
+                    format!("`{}` needs a verb: `{} begin`, `{} read x`, …", w[0], w[0], w[0]),
+                ));
             }
             let txn = w[0];
             if !valid_name(txn) {
-                return Err(perr(line, format!("`{txn}` is not a transaction name (letters, digits, _)")));
+                return Err(perr(
+                    line,
+                    format!("`{txn}` is not a transaction name (letters, digits, _)"),
+                ));
             }
             let arity = |n: usize, usage: &str| -> Result<()> {
                 if w.len() == n {
                     Ok(())
                 } else {
-                    Err(perr(line, format!("`{}` takes {} argument(s): `{txn} {usage}`", w[1], n - 2)))
+                    Err(perr(
+                        line,
+                        format!("`{}` takes {} argument(s): `{txn} {usage}`", w[1], n - 2),
+                    ))
                 }
             };
             let key = |k: &str| -> Result<String> {
@@ -239,11 +251,21 @@ impl Schedule {
                     state.insert(txn.to_string(), St::Open);
                 }
                 (None, _) => {
-                    return Err(perr(line, format!("{txn} has not begun (add `{txn} begin` before its first step)")))
+                    return Err(perr(
+                        line,
+                        format!("{txn} has not begun (add `{txn} begin` before its first step)"),
+                    ))
                 }
-                (Some(St::Open), Op::Begin) => return Err(perr(line, format!("{txn} has already begun"))),
+                (Some(St::Open), Op::Begin) => {
+                    return Err(perr(line, format!("{txn} has already begun")))
+                }
                 (Some(St::Done), _) => {
-                    return Err(perr(line, format!("{txn} has already finished (committed or aborted); use a new name")))
+                    return Err(perr(
+                        line,
+                        format!(
+                            "{txn} has already finished (committed or aborted); use a new name"
+                        ),
+                    ))
                 }
                 (Some(St::Open), Op::Commit | Op::Abort) => {
                     state.insert(txn.to_string(), St::Done);

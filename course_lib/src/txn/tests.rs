@@ -116,13 +116,20 @@ fn serializable_levels_leave_only_serializable_committed_histories_on_the_anomal
         }
     }
     // and the weak levels' anomalies are caught by the checker (the checker catches real cycles)
-    for (id, level) in [("P4", Isolation::ReadCommitted), ("G2-item", Isolation::SnapshotIsolation), ("G2", Isolation::SnapshotIsolation), ("G-single", Isolation::ReadCommitted)] {
+    for (id, level) in [
+        ("P4", Isolation::ReadCommitted),
+        ("G2-item", Isolation::SnapshotIsolation),
+        ("G2", Isolation::SnapshotIsolation),
+        ("G-single", Isolation::ReadCommitted),
+    ] {
         let a = anomalies::ALL.iter().find(|a| a.id == id).unwrap();
         let v = check_serializable(run(&a.parse().unwrap(), level).unwrap().history());
         assert!(matches!(v, Verdict::Cycle(_)), "{id} under {level}: {v}");
     }
     let g1a = anomalies::ALL.iter().find(|a| a.id == "G1a").unwrap();
-    let v = check_serializable(run(&g1a.parse().unwrap(), Isolation::ReadUncommitted).unwrap().history());
+    let v = check_serializable(
+        run(&g1a.parse().unwrap(), Isolation::ReadUncommitted).unwrap().history(),
+    );
     assert!(matches!(v, Verdict::ReadUncommittedVersion { .. }), "{v}");
 }
 
@@ -171,7 +178,9 @@ fn the_checker_reports_the_cycle() {
     let g2 = anomalies::ALL.iter().find(|a| a.id == "G2").unwrap();
     let o = run(&g2.parse().unwrap(), Isolation::SnapshotIsolation).unwrap();
     match check_serializable(o.history()) {
-        Verdict::Cycle(edges) => assert!(edges.iter().all(|e| e.dep == Dep::PredicateRw), "{edges:?}"),
+        Verdict::Cycle(edges) => {
+            assert!(edges.iter().all(|e| e.dep == Dep::PredicateRw), "{edges:?}")
+        }
         v => panic!("{v}"),
     }
 }
@@ -181,7 +190,10 @@ fn a_serial_schedule_is_serializable_in_its_order() {
     let s = p("init x 1\nT1 begin\nT1 read x\nT1 write x 2\nT1 commit\nT2 begin\nT2 read x\nT2 write x 3\nT2 commit");
     for l in Isolation::ALL {
         let o = run(&s, l).unwrap();
-        assert_eq!(check_serializable(o.history()), Verdict::Serializable { order: vec!["T1".into(), "T2".into()] });
+        assert_eq!(
+            check_serializable(o.history()),
+            Verdict::Serializable { order: vec!["T1".into(), "T2".into()] }
+        );
     }
 }
 
@@ -192,10 +204,17 @@ fn always_abort(_: &Validation) -> bool {
     false
 }
 fn ignores_start(v: &Validation) -> bool {
-    v.committed.iter().all(|c| c.writes.iter().all(|w| !v.reads.contains(&w.key) && !v.scans.iter().any(|p| p.matches_write(w))))
+    v.committed.iter().all(|c| {
+        c.writes
+            .iter()
+            .all(|w| !v.reads.contains(&w.key) && !v.scans.iter().any(|p| p.matches_write(w)))
+    })
 }
 fn ignores_scans(v: &Validation) -> bool {
-    v.committed.iter().filter(|c| c.commit_ts > v.start_ts).all(|c| c.writes.iter().all(|w| !v.reads.contains(&w.key)))
+    v.committed
+        .iter()
+        .filter(|c| c.commit_ts > v.start_ts)
+        .all(|c| c.writes.iter().all(|w| !v.reads.contains(&w.key)))
 }
 
 #[test]
@@ -283,16 +302,23 @@ fn contention_rejects_bad_parameters_and_is_deterministic() {
     assert_eq!(a, cfg.run(Scheme::Strict2pl, 1.0, 3).unwrap().0);
 }
 
-
 /// Every run-dependent claim of notebook 16's prose, with the cells' seeds.
 #[test]
 fn notebook_16_prose_holds() {
     // section 4: our rows next to Hermitage's
     let ours = anomaly_table().unwrap();
-    let row = |li: usize| -> Vec<&str> { ours.iter().map(|r| if r.occurred[li] { "possible" } else { "prevented" }).collect() };
+    let row = |li: usize| -> Vec<&str> {
+        ours.iter().map(|r| if r.occurred[li] { "possible" } else { "prevented" }).collect()
+    };
     let h = hermitage().unwrap();
     let theirs = |dbms: &str, level: &str| -> Vec<&str> {
-        h.iter().find(|r| r.dbms == dbms && r.level == level).unwrap().cells.iter().map(|s| s.as_str()).collect()
+        h.iter()
+            .find(|r| r.dbms == dbms && r.level == level)
+            .unwrap()
+            .cells
+            .iter()
+            .map(|s| s.as_str())
+            .collect()
     };
     // "read uncommitted is MySQL's and SQL Server's read uncommitted"
     assert_eq!(row(0), theirs("MySQL/InnoDB", "read uncommitted"));
@@ -304,38 +330,67 @@ fn notebook_16_prose_holds() {
     // "repeatable read (locking) differs from SQL Server's repeatable read only in G-single,
     // which SQL Server prevents only in some cases"
     let ss = theirs("MS SQL Server", "repeatable read");
-    let diff: Vec<&str> =
-        HERMITAGE_ANOMALIES.iter().zip(row(2).iter().zip(&ss)).filter(|(_, (a, b))| a != b).map(|(id, _)| *id).collect();
+    let diff: Vec<&str> = HERMITAGE_ANOMALIES
+        .iter()
+        .zip(row(2).iter().zip(&ss))
+        .filter(|(_, (a, b))| a != b)
+        .map(|(id, _)| *id)
+        .collect();
     assert_eq!(diff, vec!["G-single"]);
     assert_eq!(ss[7], "some");
     // section 3: "under repeatable read with locks, T2's read would wait for T1's write lock"
-    let g1a = run(&by_id("G1a").unwrap().parse().unwrap(), Isolation::RepeatableReadLocking).unwrap();
+    let g1a =
+        run(&by_id("G1a").unwrap().parse().unwrap(), Isolation::RepeatableReadLocking).unwrap();
     assert!(g1a.waited(3) && g1a.read_values(3) == Some(vec![("x".into(), 10)]));
     // section 5: random histories (the cell: 100 seeds from 0, the default shape)
     let shape = RandomSchedule::default();
     let count = |scheme: Scheme| {
         (0..100u64)
-            .filter(|&s| !check_serializable(run_scheme(&shape.generate(s).unwrap(), scheme).unwrap().history()).is_serializable())
+            .filter(|&s| {
+                !check_serializable(
+                    run_scheme(&shape.generate(s).unwrap(), scheme).unwrap().history(),
+                )
+                .is_serializable()
+            })
             .count()
     };
     assert!(count(Scheme::ReadCommitted) >= 10, "read committed lets a good share through");
-    assert!(count(Scheme::SnapshotIsolation) > 0 && count(Scheme::SnapshotIsolation) < count(Scheme::ReadCommitted));
+    assert!(
+        count(Scheme::SnapshotIsolation) > 0
+            && count(Scheme::SnapshotIsolation) < count(Scheme::ReadCommitted)
+    );
     assert_eq!(count(Scheme::Ssi), 0);
     assert_eq!(count(Scheme::Strict2pl), 0);
     // section 6: the contention sweep (default workload, seed 16)
     let pts = Contention::default().sweep(&[0.0, 0.5, 1.0, 1.5, 2.0], 16).unwrap();
-    let at = |scheme: &str, s: f64| pts.iter().find(|p| p.scheme == scheme && p.skew == s).unwrap().clone();
-    let (l0, o0, s0) = (at("serializable (strict 2PL)", 0.0), at("OCC", 0.0), at("serializable (SSI)", 0.0));
-    let (l2, o2, s2) = (at("serializable (strict 2PL)", 2.0), at("OCC", 2.0), at("serializable (SSI)", 2.0));
+    let at = |scheme: &str, s: f64| {
+        pts.iter().find(|p| p.scheme == scheme && p.skew == s).unwrap().clone()
+    };
+    let (l0, o0, s0) =
+        (at("serializable (strict 2PL)", 0.0), at("OCC", 0.0), at("serializable (SSI)", 0.0));
+    let (l2, o2, s2) =
+        (at("serializable (strict 2PL)", 2.0), at("OCC", 2.0), at("serializable (SSI)", 2.0));
     // "at s = 0 strict 2PL commits the most per tick; at s = 2 it commits the least"
     assert!(l0.throughput > o0.throughput && l0.throughput > s0.throughput);
     assert!(l2.throughput < o2.throughput && l2.throughput < s2.throughput);
     // "every scheme's abort rate at s = 2 is at least twice its rate at s = 0"
     for (a, b) in [(&l0, &l2), (&o0, &o2), (&s0, &s2)] {
-        assert!(b.abort_rate >= 2.0 * a.abort_rate, "{} {} {}", a.scheme, a.abort_rate, b.abort_rate);
+        assert!(
+            b.abort_rate >= 2.0 * a.abort_rate,
+            "{} {} {}",
+            a.scheme,
+            a.abort_rate,
+            b.abort_rate
+        );
     }
     // "and the p99 latency at least doubles"
     for (a, b) in [(&l0, &l2), (&o0, &o2), (&s0, &s2)] {
-        assert!(b.p99_latency >= 2.0 * a.p99_latency, "{} {} {}", a.scheme, a.p99_latency, b.p99_latency);
+        assert!(
+            b.p99_latency >= 2.0 * a.p99_latency,
+            "{} {} {}",
+            a.scheme,
+            a.p99_latency,
+            b.p99_latency
+        );
     }
 }

@@ -2,7 +2,9 @@
 //! (strict 2PL, OCC, SSI), and the judges of the notebook's two exercises.
 
 use super::anomalies::ALL;
-use super::engine::{reference_validator, run, run_scheme, Engine, Isolation, Outcome, Scheme, Validator};
+use super::engine::{
+    reference_validator, run, run_scheme, Engine, Isolation, Outcome, Scheme, Validator,
+};
 use super::history::{check_serializable, History};
 use super::schedule::{Op, Predicate, Schedule, Step};
 use crate::error::{validate, Error, Result};
@@ -37,7 +39,8 @@ impl RandomSchedule {
     /// One schedule for `seed` (stream `Stream::Scenario("txn random schedule", 0)`).
     ///
     /// # Errors
-    /// [`Error::OutOfRange`] for 0 or more than 26 transactions, 0 or more than 100 keys, or
+    /// [`Error::OutOfRange`] for 0 or more than 26 transactions, 0 or more than 100 keys, more
+    /// than 100 operations, or
     /// a probability outside [0, 1].
     pub fn generate(&self, seed: u64) -> Result<Schedule> {
         if !(1..=26).contains(&self.txns) {
@@ -46,9 +49,13 @@ impl RandomSchedule {
         if !(1..=100).contains(&self.keys) {
             return Err(Error::out_of_range("keys", self.keys, "must be between 1 and 100"));
         }
+        if self.ops > 100 {
+            return Err(Error::out_of_range("ops", self.ops, "must be at most 100"));
+        }
         validate::probability("scan_prob", self.scan_prob)?;
         let mut rng = Stream::Scenario("txn random schedule", 0).rng(seed);
-        let init: Vec<(String, i64)> = (0..self.keys).map(|k| (format!("k{k}"), k as i64)).collect();
+        let init: Vec<(String, i64)> =
+            (0..self.keys).map(|k| (format!("k{k}"), k as i64)).collect();
         let mut per: Vec<Vec<Step>> = Vec::new();
         let mut val = 100;
         for t in 0..self.txns {
@@ -73,7 +80,8 @@ impl RandomSchedule {
         let mut out = Vec::new();
         let full = self.ops + 2;
         loop {
-            let open = (0..per.len()).filter(|&t| !per[t].is_empty() && per[t].len() < full).count();
+            let open =
+                (0..per.len()).filter(|&t| !per[t].is_empty() && per[t].len() < full).count();
             let mut fresh_allowed = self.overlap == 0 || open < self.overlap;
             let live: Vec<usize> = (0..per.len())
                 .filter(|&t| {
@@ -106,7 +114,11 @@ impl RandomSchedule {
 /// As [`RandomSchedule::generate`].
 pub fn random_histories(shape: &RandomSchedule, count: usize, seed: u64) -> Result<Vec<History>> {
     (0..count as u64)
-        .map(|i| Ok(run(&shape.generate(seed.wrapping_add(i))?, Isolation::ReadCommitted)?.history().clone()))
+        .map(|i| {
+            Ok(run(&shape.generate(seed.wrapping_add(i))?, Isolation::ReadCommitted)?
+                .history()
+                .clone())
+        })
         .collect()
 }
 
@@ -237,7 +249,15 @@ impl Contention {
         let mut clients: Vec<Client> = (0..self.clients)
             .map(|c| {
                 let keys = draw(&mut rng, self);
-                Client { script: script(&keys, c as i64), keys, pc: 0, name: format!("c{c}a0"), first_begin: 0, resume_at: 0, attempt: 0 }
+                Client {
+                    script: script(&keys, c as i64),
+                    keys,
+                    pc: 0,
+                    name: format!("c{c}a0"),
+                    first_begin: 0,
+                    resume_at: 0,
+                    attempt: 0,
+                }
             })
             .collect();
         let (mut committed, mut aborted, mut started) = (0usize, 0usize, self.clients);
@@ -288,7 +308,11 @@ impl Contention {
                         cl.attempt += 1;
                         cl.pc = 0;
                         cl.resume_at = tick + 1 + rng.below(self.backoff.max(1));
-                        let base = cl.name.rsplit_once('a').map(|(b, _)| b.to_string()).unwrap_or_default();
+                        let base = cl
+                            .name
+                            .rsplit_once('a')
+                            .map(|(b, _)| b.to_string())
+                            .unwrap_or_default();
                         cl.name = format!("{base}a{}", cl.attempt);
                     }
                     None => {}
@@ -298,8 +322,13 @@ impl Contention {
         engine.finish();
         let history = engine.history();
         let attempts = committed + aborted;
-        let mean = if latencies.is_empty() { 0.0 } else { latencies.iter().sum::<f64>() / latencies.len() as f64 };
-        let p99 = if latencies.is_empty() { 0.0 } else { crate::stats::quantile(&latencies, 0.99)? };
+        let mean = if latencies.is_empty() {
+            0.0
+        } else {
+            latencies.iter().sum::<f64>() / latencies.len() as f64
+        };
+        let p99 =
+            if latencies.is_empty() { 0.0 } else { crate::stats::quantile(&latencies, 0.99)? };
         Ok((
             CcPoint {
                 scheme: scheme.name(),
@@ -335,7 +364,8 @@ impl Contention {
 }
 
 /// The three schemes compared: strict 2PL, OCC with backward validation, SSI.
-pub const CC_SCHEMES: [Scheme; 3] = [Scheme::Strict2pl, Scheme::Occ(reference_validator), Scheme::Ssi];
+pub const CC_SCHEMES: [Scheme; 3] =
+    [Scheme::Strict2pl, Scheme::Occ(reference_validator), Scheme::Ssi];
 
 /// How a student's OCC validator did.
 #[derive(Clone, Debug, PartialEq)]
@@ -390,7 +420,12 @@ pub fn judge_validator(validator: Validator, random: usize) -> Result<ValidatorR
     for seed in 0..random as u64 {
         schedules.push((format!("random seed {seed}"), shape.generate(seed)?));
     }
-    let mut rep = ValidatorReport { schedules: schedules.len(), non_serializable: Vec::new(), commits: 0, reference_commits: 0 };
+    let mut rep = ValidatorReport {
+        schedules: schedules.len(),
+        non_serializable: Vec::new(),
+        commits: 0,
+        reference_commits: 0,
+    };
     for (name, s) in &schedules {
         let o = run_scheme(s, Scheme::Occ(validator))?;
         let v = check_serializable(o.history());
@@ -398,7 +433,8 @@ pub fn judge_validator(validator: Validator, random: usize) -> Result<ValidatorR
             rep.non_serializable.push((name.clone(), v.to_string()));
         }
         rep.commits += o.history().txns.len();
-        rep.reference_commits += run_scheme(s, Scheme::Occ(reference_validator))?.history().txns.len();
+        rep.reference_commits +=
+            run_scheme(s, Scheme::Occ(reference_validator))?.history().txns.len();
     }
     Ok(rep)
 }
