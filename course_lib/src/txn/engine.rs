@@ -678,7 +678,10 @@ impl Engine {
         let mut out = Vec::new();
         for v in ks.committed.iter().filter(|v| v.ts > snap).chain(ks.pending.iter()) {
             if let Some(w) = v.writer {
-                let relevant = pred.is_none_or(|p| p.matches(v.value) || p.matches(visible));
+                let relevant = match pred {
+                    None => true,
+                    Some(p) => p.matches(v.value) || p.matches(visible),
+                };
                 if w != t && relevant && !out.contains(&w) {
                     out.push(w);
                 }
@@ -991,7 +994,7 @@ impl Outcome {
 
     /// The transactions, in order of their `begin`, with whether they committed.
     pub fn txn_results(&self) -> Vec<(String, bool)> {
-        let mut v: Vec<(&String, &(bool, Option<String>, usize))> = self.txns.iter().collect();
+        let mut v: Vec<_> = self.txns.iter().collect();
         v.sort_by_key(|(_, t)| t.2);
         v.into_iter().map(|(n, t)| (n.clone(), t.0)).collect()
     }

@@ -269,7 +269,7 @@ fn random_schedules_are_seeded_and_well_formed() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(128))]
     #[test]
     fn serializable_schemes_commit_only_serializable_histories_on_random_schedules(seed in 0u64..1_000_000) {
         let s = RandomSchedule { txns: 4, ops: 4, keys: 3, scan_prob: 0.15, overlap: (seed % 4) as usize }.generate(seed).unwrap();
