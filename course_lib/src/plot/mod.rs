@@ -109,8 +109,8 @@ pub use storage_view::{
 pub use style::PALETTE;
 pub use timeline::{Bar, BarStyle, Timeline};
 pub use txn_view::{
-    anomaly_levels_table, comparison_table, contention_chart, contention_table, schedule_table,
-    trace_table, CcMetric,
+    anomaly_levels_table, comparison_table, contention_chart, contention_table, rows_text_of,
+    schedule_table, trace_table, CcMetric,
 };
 
 pub(crate) use crate::table::fmt_sig;

@@ -44,6 +44,12 @@ pub fn schedule_table(s: &Schedule) -> Table {
     ))
 }
 
+/// What a read or scan returned, as text: `x = 10, y = 20`, `no row`, or `(did not run)` for
+/// `None` (the step never ran, or is not a read).
+pub fn rows_text_of(rows: &Option<Vec<(String, i64)>>) -> String {
+    rows.as_deref().map(rows_text).unwrap_or_else(|| "(did not run)".into())
+}
+
 fn rows_text(r: &[(String, i64)]) -> String {
     if r.is_empty() {
         "no row".into()
@@ -61,24 +67,28 @@ pub fn trace_table(o: &Outcome) -> Table {
     let mut t = Table::new(headers);
     for (i, st) in o.trace().iter().enumerate() {
         let verb = st.text.split_once(' ').map(|(_, r)| r).unwrap_or(&st.text);
-        let mut cell = match &st.result {
-            StepResult::Done | StepResult::Committed | StepResult::Aborted => verb.to_string(),
-            StepResult::Rows(r) => format!("{verb} → {}", rows_text(r)),
-            StepResult::Failed(why) => format!("{verb} ✗ aborted: {why}"),
-            StepResult::Skipped => format!("({verb}: skipped, aborted)"),
-        };
+        let mut cell = verb.to_string();
         if st.waited {
             let whom = if st.waited_for.is_empty() {
                 "its own earlier step".to_string()
             } else {
                 st.waited_for.join(", ")
             };
-            match st.completed_after {
-                Some(a) if a != i => {
+            match (&st.result, st.completed_after) {
+                (StepResult::Failed(_) | StepResult::Skipped, _) => {
+                    cell.push_str(&format!(" ⏳ waited for {whom}"))
+                }
+                (_, Some(a)) if a != i => {
                     cell.push_str(&format!(" ⏳ waited for {whom}, ran after #{a}"))
                 }
                 _ => cell.push_str(&format!(" ⏳ waited for {whom}")),
             }
+        }
+        match &st.result {
+            StepResult::Done | StepResult::Committed | StepResult::Aborted => {}
+            StepResult::Rows(r) => cell.push_str(&format!(" → {}", rows_text(r))),
+            StepResult::Failed(why) => cell.push_str(&format!(" ✗ aborted: {why}")),
+            StepResult::Skipped => cell = format!("({cell}: skipped, aborted)"),
         }
         let mut row = vec![i.to_string()];
         for name in &txns {
