@@ -43,8 +43,8 @@
 //! with its judge), [`check_serializable`] (the dependency-graph checker, with the cycle),
 //! [`RandomSchedule`] (seeded random schedules), [`Contention`] (2PL vs OCC vs SSI under
 //! Zipf contention) and the exercise judges [`judge_validator`] and [`judge_doctors`].
-//! Views (the trace table, the anomaly tables, the contention figures) are in
-//! `plot::txn_view`.
+//! Views are in `plot`: `schedule_table`, `trace_table`, `anomaly_levels_table`,
+//! `comparison_table` (ours next to Hermitage's), `contention_chart`, `contention_table`.
 //!
 //! ```
 //! use course_lib::txn::{run, Isolation, Schedule};

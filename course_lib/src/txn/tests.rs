@@ -361,7 +361,14 @@ fn notebook_16_prose_holds() {
     );
     assert_eq!(count(Scheme::Ssi), 0);
     assert_eq!(count(Scheme::Strict2pl), 0);
-    // section 6: the contention sweep (default workload, seed 16)
+    // section 6: "6 clients run 120 short transactions in all, each 4 operations on keys
+    // drawn from Zipf(s) over 50 keys, half of them read-modify-writes"
+    assert_eq!(
+        Contention::default(),
+        Contention { clients: 6, txns: 120, keys: 50, ops: 4, write_fraction: 0.5, backoff: 4 }
+    );
+    assert_eq!(RandomSchedule::default().txns, 4); // section 5: "random schedules of 4 transactions"
+                                                   // section 6: the contention sweep (default workload, seed 16)
     let pts = Contention::default().sweep(&[0.0, 0.5, 1.0, 1.5, 2.0], 16).unwrap();
     let at = |scheme: &str, s: f64| {
         pts.iter().find(|p| p.scheme == scheme && p.skew == s).unwrap().clone()
