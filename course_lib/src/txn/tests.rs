@@ -281,6 +281,28 @@ proptest! {
     }
 
     #[test]
+    fn every_transaction_ends_and_only_read_uncommitted_reads_uncommitted_versions(seed in 0u64..1_000_000) {
+        let s = RandomSchedule { txns: 5, ops: 4, keys: 3, scan_prob: 0.2, overlap: 0 }.generate(seed).unwrap();
+        let schemes = [
+            Scheme::ReadUncommitted, Scheme::ReadCommitted, Scheme::RepeatableReadLocking,
+            Scheme::SnapshotIsolation, Scheme::Ssi, Scheme::Strict2pl, Scheme::Occ(reference_validator),
+        ];
+        for scheme in schemes {
+            let o = run_scheme(&s, scheme).unwrap();
+            for (txn, committed) in o.txn_results() {
+                // a committed transaction ran every one of its steps; an aborted one has a reason
+                if committed {
+                    prop_assert!(o.trace().iter().filter(|t| t.txn == txn).all(|t| t.result != StepResult::Skipped && !matches!(t.result, StepResult::Failed(_))));
+                } else {
+                    prop_assert!(o.abort_reason(&txn).is_some());
+                }
+            }
+            let dirty = matches!(check_serializable(o.history()), Verdict::ReadUncommittedVersion { .. });
+            prop_assert!(!dirty || matches!(scheme, Scheme::ReadUncommitted), "seed {} {}", seed, scheme.name());
+        }
+    }
+
+    #[test]
     fn every_committed_contention_history_is_serializable(seed in 0u64..1_000_000, skew in 0.0f64..1.5) {
         let cfg = Contention { clients: 4, txns: 25, keys: 8, ops: 3, write_fraction: 0.5, backoff: 3 };
         for scheme in CC_SCHEMES {
