@@ -35,6 +35,7 @@
 //! | [`quorum`] | quorum availability (independent and correlated failures), flexible and grid quorums, load | 15 |
 //! | [`replication`] | sync/async/quorum replication of a key-value store on the simulator, read repair, sloppy quorums, hinted handoff, the sharded-KV workshop | 15 |
 //! | [`storage`] | durable storage: a disk that tears unsynced writes on a crash, a write-ahead log with CRC-32C records, group commit, recovery by replay, checkpoints bounding recovery time, snapshot/incremental/hybrid compaction, crash-point sweeps, a majority-durable replicated log on the simulator | 19 |
+//! | [`txn`] | transactions: a multi-version engine under five isolation levels, strict 2PL and OCC, the anomalies G0 … G2 as schedules, the table next to Hermitage's, a dependency-graph serializability checker, 2PL vs OCC vs SSI under contention; on the simulator: two-phase commit (presumed abort, termination protocol, three-phase commit) blocking on a coordinator crash, sagas, distributed deadlock detection | 16 |
 //! | [`slo`] | SLIs, SLOs, error budgets, burn rates, multiwindow alerting, the generated SLI month | 04 |
 //! | [`coord`] | leases, locks, leader election, fencing tokens; GC pauses and clock drift breaking mutual exclusion | 08 |
 //! | [`consistency`] | histories (Jepsen format); linearizability (WGL), sequential, causal, session checks | 11, 12, 07 |

@@ -56,3 +56,22 @@ fn sli_month_loads_and_matches_its_description() {
     let left = *s.budget_remaining(&slo).last().unwrap();
     assert!((0.05..0.4).contains(&left), "{left}");
 }
+
+/// data/README.md: `hermitage.csv` is Hermitage's summary table, 25 rows (8 systems), one
+/// column per anomaly with `prevented`, `possible`, `R/O` or `some`.
+#[test]
+fn hermitage_table_loads_as_data_readme_describes() {
+    let rows = course_lib::txn::hermitage().expect("data/hermitage.csv loads");
+    assert_eq!(rows.len(), 25);
+    let mut systems: Vec<&str> = rows.iter().map(|r| r.dbms.as_str()).collect();
+    systems.dedup();
+    assert_eq!(systems.len(), 8);
+    for r in &rows {
+        assert_eq!(r.cells.len(), 10);
+        assert!(
+            r.cells.iter().all(|c| ["prevented", "possible", "R/O", "some"].contains(&c.as_str())),
+            "{r:?}"
+        );
+        assert_eq!(r.cells[0], "prevented", "every level Hermitage tested prevents G0: {r:?}");
+    }
+}

@@ -153,6 +153,7 @@ const PINS: &[Pin] = &[
         "82690ee636ec88c38659b7759938b41f30db5e5e25dfbbd17c5508b19fdbc550",
     ),
     ("gossip", gossip_text, "0bb617a2b74bd4573b997be51202332b97288a86db281e7e807a8b82aa1072a4"),
+    ("txn", txn_text, "91f01f0cf33f415594cfe4e1fe6d9774f9cfd0945c8caaa1006fa56d57697c45"),
     (
         "txn::dist",
         txn_dist_text,
@@ -1416,6 +1417,42 @@ fn txn_dist_text() -> Out {
 #[test]
 fn crdt() {
     check("crdt");
+}
+
+/// txn: a random schedule and its trace under every scheme, the committed history's
+/// verdict, and one contention run per scheme (every number, with `{:?}` floats).
+fn txn_text() -> Out {
+    use course_lib::txn::*;
+    let mut t = String::new();
+    let s = RandomSchedule { txns: 4, ops: 4, keys: 3, scan_prob: 0.2, overlap: 0 }.generate(11)?;
+    writeln!(t, "{s}")?;
+    for scheme in [
+        Scheme::ReadUncommitted,
+        Scheme::ReadCommitted,
+        Scheme::RepeatableReadLocking,
+        Scheme::SnapshotIsolation,
+        Scheme::Ssi,
+        Scheme::Strict2pl,
+        Scheme::Occ(reference_validator),
+    ] {
+        let o = run_scheme(&s, scheme)?;
+        writeln!(t, "{}", scheme.name())?;
+        for st in o.trace() {
+            writeln!(t, "  {:?}", st)?;
+        }
+        writeln!(t, "  final {:?} {}", o.final_state(), check_serializable(o.history()))?;
+    }
+    let cfg = Contention { txns: 30, ..Contention::default() };
+    for scheme in CC_SCHEMES {
+        let (p, h) = cfg.run(scheme, 1.0, 5)?;
+        writeln!(t, "{p:?} {}", check_serializable(&h))?;
+    }
+    Ok(t)
+}
+
+#[test]
+fn txn() {
+    check("txn");
 }
 
 /// Every entry of `PINS` has its own test above (a test per module names the failing module).

@@ -90,6 +90,7 @@ mod style;
 mod tests;
 mod timeline;
 mod trace_view;
+mod txn_view;
 
 pub use bar::BarChart;
 pub use cdf::CdfChart;
@@ -113,6 +114,10 @@ pub use storage_view::{
 };
 pub use style::PALETTE;
 pub use timeline::{Bar, BarStyle, Timeline};
+pub use txn_view::{
+    anomaly_levels_table, comparison_table, contention_chart, contention_table, rows_text_of,
+    schedule_table, trace_table, CcMetric,
+};
 
 pub(crate) use crate::table::fmt_sig;
 
