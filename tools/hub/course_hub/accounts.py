@@ -94,21 +94,26 @@ def unix_ids(name: str) -> tuple[int, int]:
     return pw.pw_uid, pw.pw_gid
 
 
-def ensure_unix_user(hub_root: Path, name: str) -> tuple[int, int]:
-    """Create `dsc-<name>` (no password, no login shell needed) if it does not exist."""
-    sysname = system_name(name)
-    home = home_of(hub_root, name)
+def ensure_system_account(sysname: str, home: Path, shell: str, comment: str) -> tuple[int, int]:
+    """Create the Unix account `sysname` (its own group, no password) with `home` unless it
+    exists; refuse one that exists with another home (not made by this hub). (uid, gid)."""
     try:
         pw = pwd.getpwnam(sysname)
     except KeyError:
         subprocess.run(["useradd", "--home-dir", str(home), "--no-create-home", "--user-group",
-                        "--shell", "/bin/bash", "--comment", f"ds-course hub user {name}", sysname],
+                        "--shell", shell, "--comment", comment, sysname],
                        check=True, capture_output=True, text=True)
         pw = pwd.getpwnam(sysname)
-    if Path(pw.pw_dir) != home:
+    if Path(pw.pw_dir) != Path(home):
         raise AccountError(f"the Unix user {sysname} exists with home {pw.pw_dir}, not {home}: "
                            "it was not made by this hub; remove it or choose another name")
     return pw.pw_uid, pw.pw_gid
+
+
+def ensure_unix_user(hub_root: Path, name: str) -> tuple[int, int]:
+    """Create `dsc-<name>` if it does not exist."""
+    return ensure_system_account(system_name(name), home_of(hub_root, name), "/bin/bash",
+                                 f"ds-course hub user {name}")
 
 
 def _chown_dirs(top: Path, uid: int, gid: int) -> None:

@@ -23,7 +23,6 @@ import argparse
 import csv
 import io
 import os
-import pwd
 import shutil
 import subprocess
 import sys
@@ -69,20 +68,14 @@ def collect(hub_root: Path, stems: set[str] | None = None) -> tuple[dict[str, li
 
 def ensure_grader(hub_root: Path) -> tuple[int, int, Path]:
     home = hub_root / "grading" / "home"
-    try:
-        pw = pwd.getpwnam(GRADER_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--home-dir", str(home), "--no-create-home", "--user-group",
-                        "--shell", "/usr/sbin/nologin", "--comment", "ds-course grader", GRADER_USER],
-                       check=True, capture_output=True, text=True)
-        pw = pwd.getpwnam(GRADER_USER)
+    uid, gid = accounts.ensure_system_account(GRADER_USER, home, "/usr/sbin/nologin", "ds-course grader")
     home.mkdir(parents=True, exist_ok=True)
-    os.chown(home, pw.pw_uid, pw.pw_gid)
+    os.chown(home, uid, gid)
     os.chmod(home, 0o700)
     (home / ".cache").mkdir(exist_ok=True)
-    os.chown(home / ".cache", pw.pw_uid, pw.pw_gid)
-    accounts.snapshot_cache(hub_root / "cache" / "evcxr", home / ".cache" / "evcxr", pw.pw_uid, pw.pw_gid)
-    return pw.pw_uid, pw.pw_gid, home
+    os.chown(home / ".cache", uid, gid)
+    accounts.snapshot_cache(hub_root / "cache" / "evcxr", home / ".cache" / "evcxr", uid, gid)
+    return uid, gid, home
 
 
 def grade(hub_root: Path, jobs: int) -> Path:
